@@ -1,0 +1,1 @@
+"""The `electra-tf` command line (see `main.py`)."""

@@ -1,0 +1,1 @@
+"""One module per `electra-tf` subcommand; `electra_tf.cli.main` discovers them."""

@@ -1,0 +1,107 @@
+"""The model directory: how a trained ELECTRA pair is stored between pretraining, fine-tuning and export.
+
+    MODEL_DIR/
+        config.json               ElectraConfig
+        pretrainer.weights.h5     Keras weights of the whole ElectraPretrainer (both networks)
+        vocab.txt                 the WordPiece vocabulary the model was trained with
+        tokenizer.json            {"lowercase": true}
+
+`electra-tf pretrain` writes one at the end of a run, `electra-tf convert` writes one from a Hugging Face
+checkpoint, and `electra-tf export` / fine-tuning read one.
+
+Example:
+>>> from electra_tf import ElectraConfig, ElectraPretrainer
+>>> save_model_dir(ElectraPretrainer(ElectraConfig.preset("tiny")), "/tmp/m", vocab_file="vocab.txt")  # doctest: +SKIP
+>>> pretrainer, tokenizer = load_model_dir("/tmp/m")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+
+from electra_tf.config import ElectraConfig
+from electra_tf.errors import InputError
+
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "pretrainer.weights.h5"
+VOCAB_FILE = "vocab.txt"
+TOKENIZER_FILE = "tokenizer.json"
+
+
+def save_model_dir(pretrainer, model_dir, vocab_file=None, lowercase=True) -> str:
+    """Writes config, weights and (when given) vocabulary into `model_dir`, atomically.
+
+    The files are written into a temporary sibling folder that is renamed into place, so a reader never
+    sees a half-written model directory; an existing `model_dir` is replaced.
+
+    Returns: the model directory path.
+    """
+    model_dir = os.path.abspath(os.fspath(model_dir))
+    parent = os.path.dirname(model_dir)
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".tmp-" + os.path.basename(model_dir) + "-", dir=parent)
+    try:
+        pretrainer.config.save(os.path.join(staging, CONFIG_FILE))
+        pretrainer.save_weights(os.path.join(staging, WEIGHTS_FILE))
+        if vocab_file is not None:
+            shutil.copyfile(vocab_file, os.path.join(staging, VOCAB_FILE))
+            with open(os.path.join(staging, TOKENIZER_FILE), "w", encoding="utf-8") as f:
+                json.dump({"lowercase": bool(lowercase)}, f)
+        if os.path.isdir(model_dir):
+            retired = model_dir + ".old"
+            shutil.rmtree(retired, ignore_errors=True)
+            os.rename(model_dir, retired)
+            os.rename(staging, model_dir)
+            shutil.rmtree(retired, ignore_errors=True)
+        else:
+            os.rename(staging, model_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return model_dir
+
+
+def load_config(model_dir) -> ElectraConfig:
+    """Reads `config.json` of a model directory, with a clear error when it is not one."""
+    path = os.path.join(os.fspath(model_dir), CONFIG_FILE)
+    if not os.path.isfile(path):
+        raise InputError(
+            f"{os.fspath(model_dir)!r} is not a model directory: {CONFIG_FILE} is missing. Expected the output "
+            "of `electra-tf pretrain` or `electra-tf convert`."
+        )
+    return ElectraConfig.load(path)
+
+
+def load_model_dir(model_dir, with_tokenizer=True):
+    """Rebuilds the `ElectraPretrainer` of a model directory and, when a vocabulary is there, its `Tokenizer`.
+
+    Returns: `(pretrainer, tokenizer_or_None)`.
+    """
+    from electra_tf.models.pretrainer import ElectraPretrainer
+
+    config = load_config(model_dir)
+    weights = os.path.join(os.fspath(model_dir), WEIGHTS_FILE)
+    if not os.path.isfile(weights):
+        raise InputError(f"Model directory {os.fspath(model_dir)!r} has no {WEIGHTS_FILE}.")
+    pretrainer = ElectraPretrainer(config)
+    pretrainer.load_weights(weights)
+    tokenizer = load_tokenizer(model_dir) if with_tokenizer else None
+    return pretrainer, tokenizer
+
+
+def load_tokenizer(model_dir):
+    """The `Tokenizer` stored in a model directory, or None when it holds no vocabulary."""
+    vocab = os.path.join(os.fspath(model_dir), VOCAB_FILE)
+    if not os.path.isfile(vocab):
+        return None
+    from electra_tf.tokenization import Tokenizer
+
+    lowercase = True
+    settings = os.path.join(os.fspath(model_dir), TOKENIZER_FILE)
+    if os.path.isfile(settings):
+        with open(settings, encoding="utf-8") as f:
+            lowercase = bool(json.load(f).get("lowercase", True))
+    return Tokenizer(vocab, lowercase=lowercase)

@@ -1,0 +1,42 @@
+"""The names that exported ELECTRA SavedModels and this client agree on: signatures, input and output keys.
+
+This is the one place to change when the exporter renames a signature or a tensor. The server does not use
+these names: like TF Serving, it serves whatever signatures a SavedModel has.
+
+Example:
+    >>> from electra_serving import signatures
+    >>> signatures.FILL_MASK, signatures.TEXT
+    ('fill_mask', 'text')
+"""
+
+# === Signature names ===
+SERVING_DEFAULT = "serving_default"  # TF Serving's default key; the exporter maps it to replaced-token detection.
+REPLACED_TOKEN_DETECTION = "replaced_token_detection"
+FILL_MASK = "fill_mask"
+ENCODE = "encode"
+TOKEN_IDS_SUFFIX = "_ids"  # `fill_mask_ids` etc.: the same computation on token ids instead of raw text.
+
+# === Inputs ===
+TEXT = "text"  # string [batch], raw UTF-8 text, tokenized in the graph.
+INPUT_WORD_IDS = "input_word_ids"  # int32 [batch, seq]
+INPUT_MASK = "input_mask"  # int32 [batch, seq], 1 = real token (also an output of the text signatures).
+INPUT_TYPE_IDS = "input_type_ids"  # int32 [batch, seq]
+
+# === Outputs: replaced-token detection ===
+TOKENS = "tokens"  # string [batch, seq], the WordPiece tokens the model saw.
+REPLACED_PROBABILITY = "replaced_probability"  # float [batch, seq], P(token was replaced).
+
+# === Outputs: fill mask ===
+TOP_TOKENS = "top_tokens"  # string [batch, masks, k]
+TOP_PROBABILITIES = "top_probabilities"  # float [batch, masks, k]
+TOP_IDS = "top_ids"  # int32 [batch, masks, k]
+MASK_TOKEN = "[MASK]"  # how a text marks a position to fill; one row of `top_*` per occurrence.
+
+# === Outputs: encode (TF Hub BERT convention) ===
+POOLED_OUTPUT = "pooled_output"  # float [batch, hidden]
+SEQUENCE_OUTPUT = "sequence_output"  # float [batch, seq, hidden]
+
+
+def token_ids_twin(signature_name: str) -> str:
+    """Returns the name of the token-id twin of a text signature, e.g. `fill_mask` -> `fill_mask_ids`."""
+    return signature_name + TOKEN_IDS_SUFFIX
