@@ -242,7 +242,8 @@ def test_unused_tensors_are_reported(hf_pair, tmp_path):
     folder = _copy_folder(hf_pair["discriminator_dir"], tmp_path / "d",
                           edit_tensors=lambda t: t.update({"pooler.dense.weight": np.ones((2, 2), np.float32)}))
     with pytest.warns(UserWarning, match="1 tensor.*not used.*pooler.dense.weight"):
-        convert.from_hf(folder)
+        pretrainer = convert.from_hf(folder)
+    assert pretrainer.discriminator is not None  # the unused tensor is reported, the rest still loads
 
 
 def test_generator_embeddings_that_differ_warn_and_the_discriminators_are_used(hf_pair, converted, tmp_path):

@@ -103,17 +103,30 @@ def test_losses_match_their_definitions():
     np.testing.assert_allclose(outputs["rtd_loss"], (per_token * real).sum() / real.sum(), rtol=1e-5)
 
 
+def counting_batch(batch_size=16):
+    """`random_batch`'s layout, with each segment counting up from its own start: a replaced token breaks
+    the count, so the discriminator can learn to find it."""
+    batch = random_batch(batch_size)
+    ids = batch["input_word_ids"].numpy()
+    counting = 110 + (np.arange(batch_size)[:, None] * 29 + np.arange(SEQ)[None]) % (VOCAB - 110)
+    batch["input_word_ids"] = tf.constant(np.where(ids >= 110, counting, ids).astype(np.int32))
+    return batch
+
+
 def test_overfits_one_repeated_batch():
     config = tiny_config(hidden_dropout=0.0, attention_dropout=0.0)
     pretrainer = ElectraPretrainer(config)
-    pretrainer.compile(optimizer=ElectraAdamW(3e-3, weight_decay=0.0, global_clipnorm=1.0))
-    dataset = tf.data.Dataset.from_tensors(random_batch(16)).repeat()
-    history = pretrainer.fit(dataset, steps_per_epoch=50, epochs=5, verbose=0).history
-    # Epoch means; the masks change every step, so the generator must learn the batch, not one mask.
-    assert history["mlm_loss"][-1] < 0.25 * history["mlm_loss"][0], history["mlm_loss"]
-    assert history["mlm_accuracy"][-1] > 0.7, history["mlm_accuracy"]
+    # Without Adam's bias correction (as in the reference) early updates are ~3x the learning rate, so a
+    # modest rate without warm-up; 2e-3 and above leave the discriminator at "all original".
+    pretrainer.compile(optimizer=ElectraAdamW(5e-4, weight_decay=0.0, global_clipnorm=1.0))
+    dataset = tf.data.Dataset.from_tensors(counting_batch()).repeat()
+    history = pretrainer.fit(dataset, steps_per_epoch=50, epochs=8, verbose=0).history
+    # Epoch means; masks and samples change every step, so the discriminator must learn to detect, not recall.
     assert history["rtd_accuracy"][-1] > 0.97, history["rtd_accuracy"]
-    assert history["rtd_loss"][-1] < 0.5 * history["rtd_loss"][0]
+    assert history["rtd_precision"][-1] > 0.9 and history["rtd_recall"][-1] > 0.8, history
+    assert history["rtd_loss"][-1] < 0.25 * history["rtd_loss"][0], history["rtd_loss"]
+    assert history["mlm_loss"][-1] < 0.85 * history["mlm_loss"][0], history["mlm_loss"]
+    assert 0.14 < history["replaced_fraction"][-1] < 0.18  # a generator this young rarely guesses right
     assert set(history) >= {"loss", "mlm_loss", "mlm_accuracy", "rtd_loss", "rtd_accuracy", "rtd_precision",
                             "rtd_recall", "replaced_fraction"}
 
@@ -154,13 +167,14 @@ def test_keras_save_and_load_round_trip(tmp_path):
 
 
 def test_xla_step_equals_graph_step():
-    config = tiny_config(hidden_dropout=0.0, attention_dropout=0.0)
+    # One layer and a small batch: XLA's CPU compile time grows with the graph, not the check.
+    config = tiny_config(num_layers=1, hidden_dropout=0.0, attention_dropout=0.0)
     losses = []
     for jit in (False, True):
         keras.utils.set_random_seed(0)
         pretrainer = ElectraPretrainer(config)
         pretrainer.compile(optimizer=ElectraAdamW(1e-3), jit_compile=jit)
-        history = pretrainer.fit(tf.data.Dataset.from_tensors(random_batch()).repeat(3), verbose=0).history
+        history = pretrainer.fit(tf.data.Dataset.from_tensors(random_batch(4)).repeat(2), verbose=0).history
         losses.append(history["loss"][0])
     np.testing.assert_allclose(losses[0], losses[1], rtol=2e-3)
 
@@ -169,15 +183,15 @@ def test_xla_step_equals_graph_step():
 def test_mixed_precision_trains_with_float32_weights_and_losses(policy):
     keras.mixed_precision.set_global_policy(policy)
     try:
-        pretrainer = ElectraPretrainer(tiny_config())
-        pretrainer.compile(jit_compile=True)
+        pretrainer = ElectraPretrainer(tiny_config(num_layers=1))
+        pretrainer.compile(jit_compile=False)  # XLA is covered by test_xla_step_equals_graph_step
         if policy == "mixed_float16":
             assert isinstance(pretrainer.optimizer, keras.optimizers.LossScaleOptimizer)
         assert all(v.dtype == "float32" for v in pretrainer.trainable_variables)
         outputs = pretrainer.pretraining_outputs(random_batch(), seed=[0, 0])
         assert outputs["loss"].dtype == tf.float32 and outputs["mlm_logits"].dtype == tf.float32
         assert pretrainer.discriminator(random_batch())["sequence_output"].dtype == policy.split("_")[1]
-        history = pretrainer.fit(tf.data.Dataset.from_tensors(random_batch()).repeat(4), verbose=0).history
+        history = pretrainer.fit(tf.data.Dataset.from_tensors(random_batch()).repeat(3), verbose=0).history
         assert np.isfinite(history["loss"]).all()
     finally:
         keras.mixed_precision.set_global_policy("float32")

@@ -14,25 +14,29 @@ Example:
 >>> dataset = pretraining_dataset("data/", batch_size=128)  # doctest: +SKIP
 """
 
-from electra_tf.data.builtin_corpus import write_builtin_corpus
-from electra_tf.data.corpus import CorpusOptions, CorpusReader, resolve_corpus_paths
-from electra_tf.data.example_builder import ExampleBuilder, stack_examples
-from electra_tf.data.manifest import DataManifest, read_manifest
-from electra_tf.data.pipeline import pretraining_dataset
-from electra_tf.data.preparation import PrepareOptions, prepare_pretraining_data
-from electra_tf.data.streaming import streaming_dataset
+import importlib
 
-__all__ = [
-    "CorpusOptions",
-    "CorpusReader",
-    "DataManifest",
-    "ExampleBuilder",
-    "PrepareOptions",
-    "pretraining_dataset",
-    "prepare_pretraining_data",
-    "read_manifest",
-    "resolve_corpus_paths",
-    "stack_examples",
-    "streaming_dataset",
-    "write_builtin_corpus",
-]
+# Public name -> the module that defines it; loaded on first use so that the command line (which
+# reads `CORPUS_FORMATS` from `corpus.py`) starts without importing TensorFlow.
+_EXPORTS = {
+    "CorpusOptions": "corpus",
+    "CorpusReader": "corpus",
+    "DataManifest": "manifest",
+    "ExampleBuilder": "example_builder",
+    "PrepareOptions": "preparation",
+    "pretraining_dataset": "pipeline",
+    "prepare_pretraining_data": "preparation",
+    "read_manifest": "manifest",
+    "resolve_corpus_paths": "corpus",
+    "stack_examples": "example_builder",
+    "streaming_dataset": "streaming",
+    "write_builtin_corpus": "builtin_corpus",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"electra_tf.data.{_EXPORTS[name]}"), name)
+    raise AttributeError(f"module 'electra_tf.data' has no attribute {name!r}")

@@ -29,8 +29,8 @@ def run_server(options: ServerOptions) -> int:
     server.start()
     print(f"Serving gRPC on {options.host}:{server.grpc_port}"
           + (f", REST on {options.host}:{server.rest_port}" if server.rest_port else ""), file=sys.stderr, flush=True)
-    while not stop_requested.wait(0.5):
-        pass
+    while not stop_requested.is_set():
+        stop_requested.wait(0.5)  # short waits keep the main thread responsive to signals
     server.stop()
     return 0
 
