@@ -13,6 +13,8 @@ setup(
     packages=find_packages(include=["electra_serving", "electra_serving.*"]),
     # Pinned with the main package's setup.py; tensorflow-serving-api brings tensorflow (its protos need it).
     install_requires=["grpcio==1.85.3", "tensorflow-serving-api==2.21.0", "protobuf==7.36.2", "numpy==2.4.6"],
+    # The server needs the TF Text kernels to load models that tokenize in the graph, as TF Serving bundles them.
+    extras_require={"server": ["tensorflow-text==2.21.1"]},
     entry_points={"console_scripts": ["electra-serving-server=electra_serving.server.main:main"]},
     license="Apache-2.0",
 )

@@ -28,11 +28,9 @@ def add_parser(subparsers) -> None:
 def run(args) -> int:
     from electra_tf.data.builtin_corpus import write_builtin_corpus
 
-    folder = os.path.dirname(os.path.abspath(args.builtin))
-    if not os.path.isdir(folder):
-        raise InputError(f"The folder of {args.builtin!r} does not exist. Expected an existing folder.")
     if os.path.isdir(args.builtin):
         raise InputError(f"{args.builtin!r} is a folder. Expected a file name such as corpus.txt.")
+    os.makedirs(os.path.dirname(os.path.abspath(args.builtin)), exist_ok=True)
 
     def progress(source: str, documents: int) -> None:
         print(f"corpus: read {source} ({documents:,} documents so far)", file=sys.stderr, flush=True)
