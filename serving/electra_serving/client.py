@@ -225,9 +225,13 @@ class Client:
         if top_k > top_tokens.shape[-1]:
             raise ValueError(f"top_k={top_k} but the model returns {top_tokens.shape[-1]} candidates per mask; "
                              f"ask for top_k <= {top_tokens.shape[-1]} or export with a larger k.")
+        positions = outputs.get(keys.MASK_POSITIONS)  # -1 pads rows with fewer masks than the batch's most
         results = []
         for row, text in enumerate(texts):
-            masks = min(text.count(keys.MASK_TOKEN), top_tokens.shape[1])  # Later slots are padding.
+            if positions is not None:
+                masks = int((positions[row] >= 0).sum())
+            else:  # a model exported without mask_positions: count the markers (truncation unseen)
+                masks = min(text.count(keys.MASK_TOKEN), top_tokens.shape[1])
             results.append([
                 MaskFill([_decode(t) for t in top_tokens[row, m, :top_k]], top_probabilities[row, m, :top_k],
                          top_ids[row, m, :top_k] if top_ids is not None else None)

@@ -30,6 +30,7 @@ REPLACED_PROBABILITY = "replaced_probability"  # float [batch, seq], P(token was
 TOP_TOKENS = "top_tokens"  # string [batch, masks, k]
 TOP_PROBABILITIES = "top_probabilities"  # float [batch, masks, k]
 TOP_IDS = "top_ids"  # int32 [batch, masks, k]
+MASK_POSITIONS = "mask_positions"  # int32 [batch, masks], index of each [MASK] in the sequence; -1 = no mask
 MASK_TOKEN = "[MASK]"  # how a text marks a position to fill; one row of `top_*` per occurrence.
 
 # === Outputs: encode (TF Hub BERT convention) ===
