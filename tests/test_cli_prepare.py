@@ -75,4 +75,6 @@ def test_corpus_builtin_writes_paragraph_documents(tmp_path, monkeypatch, capsys
     assert len(documents) > 5 and len(text) > 20_000
     paragraphs = [line for line in text.splitlines() if line]
     assert all(p[0].isupper() and p.endswith((".", "!", "?")) and ">>>" not in p for p in paragraphs)
-    assert main(["corpus", "--builtin", str(tmp_path / "no/such/folder/x.txt")]) == 2
+    nested = tmp_path / "new" / "folder" / "x.txt"
+    assert main(["corpus", "--builtin", str(nested)]) == 0 and nested.read_text(encoding="utf-8") == text
+    assert main(["corpus", "--builtin", str(tmp_path)]) == 2  # a folder, not a file name
