@@ -8,6 +8,7 @@ client and to the raw `tensorflow-serving-api` stubs against the SavedModel call
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -19,7 +20,7 @@ import yaml
 from electra_tf.errors import InputError
 from electra_tf.pipeline_runner import Pipeline, run_pipeline
 
-QUICKSTART = os.path.join(os.path.dirname(__file__), os.pardir, "pipelines", "quickstart.yaml")
+PIPELINES = os.path.join(os.path.dirname(__file__), os.pardir, "pipelines")
 
 
 def recorder(status=0):
@@ -33,12 +34,25 @@ def recorder(status=0):
 
 
 def test_quickstart_file_is_a_valid_pipeline_and_its_dry_run_names_every_step():
-    pipeline = Pipeline.from_file(QUICKSTART)
+    pipeline = Pipeline.from_file(os.path.join(PIPELINES, "quickstart.yaml"))
     assert [step.name for step in pipeline.steps][:5] == ["corpus", "vocab", "prepare", "pretrain", "export"]
     lines = []
     assert run_pipeline(pipeline, overrides={"work": "/nonexistent/qs"}, dry_run=True, log=lines.append) == 0
     assert any("pretrain --data /nonexistent/qs/data" in line for line in lines)
     assert len([line for line in lines if line.startswith("[")]) == len(pipeline.steps)
+
+
+@pytest.mark.parametrize("name", sorted(os.listdir(PIPELINES)))
+def test_every_shipped_pipeline_parses_as_cli_commands(name, tmp_path):
+    from electra_tf.cli.main import build_parser
+
+    parser = build_parser()
+    commands = []
+    run_pipeline(Pipeline.from_file(os.path.join(PIPELINES, name)), overrides={"work": str(tmp_path)}, dry_run=True,
+                 log=lambda line: commands.append(line.split(": electra-tf ", 1)[1]) if line.startswith("[") else None)
+    assert commands
+    for command in commands:  # every step is a valid command line (argparse exits on a bad one)
+        assert parser.parse_args(shlex.split(command)).handler is not None
 
 
 def test_steps_run_in_order_with_variables_and_creates_skips(tmp_path):
