@@ -270,22 +270,21 @@ def inputs_from_json(document: dict, infos: dict[str, TensorInfo]) -> tuple[dict
     raise invalid_argument("Missing 'inputs' or 'instances' key")
 
 
-def _is_utf8(value: bytes) -> bool:
-    try:
-        value.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
 def _jsonable(value, as_b64: bool):
     if isinstance(value, list):
         return [_jsonable(item, as_b64) for item in value]
     if isinstance(value, bytes):
-        if not as_b64 and _is_utf8(value):
-            return value.decode("utf-8")
-        return {"b64": base64.b64encode(value).decode("ascii")}
+        if not as_b64:
+            try:
+                return value.decode("utf-8")
+            except UnicodeDecodeError:  # not text: only base64 survives JSON
+                return _base64_json(value)
+        return _base64_json(value)
     return value
+
+
+def _base64_json(value: bytes) -> dict:
+    return {"b64": base64.b64encode(value).decode("ascii")}
 
 
 def _output_json(alias: str, value: np.ndarray):

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -24,13 +25,11 @@ from tensorflow.core.protobuf import meta_graph_pb2
 from electra_serving import dtypes
 from electra_serving.server.status import ServingStatus
 
-try:
-    # TF Serving's binary links the TF Text ops (WordPiece, normalisation, regex split); importing the
-    # package registers the same kernels here. Without it, models that tokenize in the graph fail to load
-    # with "Op type not registered", which GetModelStatus then reports.
+# TF Serving's binary links the TF Text ops (WordPiece, normalisation, regex split); importing the package
+# registers the same kernels here. Without it, models that tokenize in the graph fail to load with
+# "Op type not registered", which GetModelStatus then reports.
+with contextlib.suppress(ImportError):
     import tensorflow_text  # noqa: F401
-except ImportError:
-    tensorflow_text = None
 
 SAVED_MODEL_FILENAMES = ("saved_model.pb", "saved_model.pbtxt")
 
