@@ -18,6 +18,8 @@ INSTALL_REQUIRES = [
     "safetensors==0.8.0",
     "numpy==2.4.6",
     "PyYAML==6.0.3",
+    "tensorboard==2.21.0",  # tf.summary writers and `tensorboard --logdir RUN`
+    "matplotlib==3.11.2",  # `electra-tf report` plots
 ]
 # The serving client alone (also installable from serving/setup.py without the training stack).
 SERVING_REQUIRES = [
@@ -32,6 +34,8 @@ TEST_REQUIRES = [
     "torch==2.13.0",  # CPU build; reference ELECTRA for parity tests
     "transformers==5.23.0",
     "tokenizers==0.23.3",
+    "cryptography==48.0.0",  # certificates for the (mutual) TLS serving tests
+    "scikit-learn==1.9.1",  # reference ROC-AUC and classification metrics in tests
 ]
 
 setup(
