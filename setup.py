@@ -36,6 +36,7 @@ TEST_REQUIRES = [
     "tokenizers==0.23.3",
     "cryptography==48.0.0",  # certificates for the (mutual) TLS serving tests
     "scikit-learn==1.9.1",  # reference ROC-AUC and classification metrics in tests
+    "scipy==1.17.1",  # reference Pearson/Spearman in tests
 ]
 
 setup(

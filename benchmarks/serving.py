@@ -1,18 +1,26 @@
-"""Benchmarks `electra-tf serve`: latency and throughput, gRPC overhead, batching gain, and a load test.
+"""Benchmarks `electra-tf serve` on ELECTRA-Small: the fixed-length export against the length-bucketed one.
 
-Prints one JSON line. Without `--model_dir`, it saves a stand-in SavedModel with ELECTRA-Small's sizes
-(`electra_serving.testing`, 12 layers x 256) so the numbers mean something before a real export exists.
+Prints one JSON line. The same model is exported twice in this run, `--bucket-size 0` ("fixed": every batch
+padded to seq_length 128, what exports did before) and `--bucket-size 16` ("bucketed": a batch padded to its
+longest text rounded up to 16 tokens), each with `replaced_token_detection` as `serving_default`; four servers
+(each export with batching off and on) are measured in alternating rounds, so load on a shared machine hits
+both alike. Without `--model_dir`, the model is a random-weight ELECTRA-Small (`ElectraConfig.preset("small")`)
+with the BERT uncased vocabulary from ../shared/data (weights do not change the cost).
 
-    python benchmarks/serving.py                                  # fixture model, every measurement
-    python benchmarks/serving.py --model_dir saved_models/electra # a real export (<dir>/<version>/)
-    python benchmarks/serving.py --load_test_only --clients 16 --requests 500
+    python benchmarks/serving.py                              # random-weight ELECTRA-Small
+    python benchmarks/serving.py --model_dir runs/small/final # a model directory (electra-tf pretrain/convert)
+    python benchmarks/serving.py --load_test_only --clients 16 --requests 200
 
-Measurements (each against a server in this process, on 127.0.0.1):
-  latency_batch_{1,32}: client-side p50/p99 and rows/s of `serving_default` over gRPC, one client.
-  grpc_overhead_batch_32: median gRPC call time over the median in-process `Session.run` of the same version.
-  batching: 16 concurrent clients sending one sentence each, requests/s with batching on vs off.
-  load_test: N clients x M requests with batching on; a new version is published mid-run; errors, p50/p99,
-    and which versions answered.
+Measurements (client-side, over gRPC on 127.0.0.1):
+  one_sentence: p50/p99 of one short sentence per call (<= 14 word pieces: 16 tokens with [CLS]/[SEP]).
+  batch_32: p50/p99 and rows/s of 32 such sentences per call.
+  batching: 16 concurrent clients sending one sentence each, requests/s with server batching on vs off.
+  grpc_overhead_batch_32: median gRPC call over the median in-process `Session.run` (bucketed export).
+  load_test (bucketed, batching on): N clients x M requests of texts of 1 to 200 words (packed lengths 3 to
+    128, so every bucket); a new version is published mid-run; every answer is checked to have one row and
+    exactly the text's number of tokens; lost = sent - answered correctly.
+Ratios: one_sentence_p50_speedup_x and batch_32_p50_speedup_x are fixed over bucketed; batching_gain_x is
+on over off (requests/s), per export.
 """
 
 from __future__ import annotations
@@ -22,6 +30,9 @@ import concurrent.futures
 import json
 import multiprocessing
 import os
+import pathlib
+import platform
+import random
 import statistics
 import sys
 import tempfile
@@ -33,14 +44,23 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from electra_serving import Client  # noqa: E402
 from electra_serving.server import ModelServer, ServerOptions  # noqa: E402
-from electra_serving.testing import ModelSize, copy_version, free_port, save_text_model  # noqa: E402
+from electra_serving.testing import copy_version, free_port  # noqa: E402
 
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+VOCAB = ROOT.parent / "shared" / "data" / "vocab" / "bert-base-uncased-vocab.txt"
+MODEL = "electra"
+# One-sentence requests: 8-12 words, each a single word piece of the uncased BERT vocabulary (checked below).
 SENTENCES = [
-    "the chef cooked the meal in the kitchen while the guests waited",
-    "a quick brown fox jumps over the lazy dog near the river bank",
-    "researchers trained a small discriminator to detect replaced tokens",
-    "the weather today is sunny with a light breeze from the west",
+    "the chef cooked the meal while the guests waited",
+    "a quick brown fox jumps over the lazy dog",
+    "researchers trained a small model to detect replaced words",
+    "the weather today is sunny with a light breeze",
+    "she read the letter twice before she answered it",
+    "the train left the station an hour late",
+    "we walked along the river until the sun went down",
+    "the children played in the park after school",
 ]
+WORDS = " ".join(SENTENCES).split()
 
 
 def _percentiles(seconds: list[float]) -> dict:
@@ -48,39 +68,78 @@ def _percentiles(seconds: list[float]) -> dict:
     return {"p50_ms": round(float(np.percentile(values, 50)), 2), "p99_ms": round(float(np.percentile(values, 99)), 2)}
 
 
-def _texts(n: int, offset: int = 0) -> list[str]:
-    return [SENTENCES[(i + offset) % len(SENTENCES)] + f" item {i + offset}" for i in range(n)]
+def _sentences(n: int, offset: int = 0) -> list[str]:
+    return [SENTENCES[(i + offset) % len(SENTENCES)] for i in range(n)]
 
 
-def _start(base: str, model: str, batching_file: str | None, poll_seconds: int = 0) -> ModelServer:
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor()
+
+
+# === Exports ===
+
+def export_both(model_dir: str | None, work: str, seq_length: int) -> tuple[dict, object, str]:
+    """Exports the model fixed-length and bucketed; returns ({variant: base path}, tokenizer, description)."""
+    import keras
+
+    from electra_tf import ElectraConfig, ElectraPretrainer, Tokenizer
+    from electra_tf.export import export_saved_model
+
+    if model_dir:
+        from electra_tf.model_dir import load_model_dir
+
+        model, tokenizer = load_model_dir(model_dir)
+        description = os.path.abspath(model_dir)
+    else:
+        keras.utils.set_random_seed(0)
+        model = ElectraPretrainer(ElectraConfig.preset("small"))
+        tokenizer = Tokenizer(str(VOCAB))
+        description = "random-weight ElectraConfig.preset('small'), BERT uncased vocabulary"
+    bases = {}
+    for variant, bucket_size in (("fixed", 0), ("bucketed", 16)):
+        bases[variant] = os.path.join(work, variant)
+        export_saved_model(model, tokenizer, bases[variant], version=1, seq_length=seq_length,
+                           signatures=["replaced_token_detection"], bucket_size=bucket_size)
+    return bases, tokenizer, description
+
+
+def packed_lengths(tokenizer, texts: list[str], seq_length: int) -> list[int]:
+    """Real tokens of each text once packed: word pieces + [CLS] + [SEP], truncated to seq_length."""
+    return [min(len(ids) + 2, seq_length) for ids in tokenizer(texts).to_list()]
+
+
+# === Servers and clients ===
+
+def _start(base: str, batching_file: str | None, poll_seconds: int = 0) -> ModelServer:
     server = ModelServer(ServerOptions(
-        port=free_port(), model_name=model, model_base_path=base, file_system_poll_wait_seconds=poll_seconds,
+        port=free_port(), model_name=MODEL, model_base_path=base, file_system_poll_wait_seconds=poll_seconds,
         enable_batching=batching_file is not None, batching_parameters_file=batching_file or "",
     ))
     server.start()
     return server
 
 
-def latency(server: ModelServer, model: str, batch_size: int, seconds: float) -> dict:
-    with Client(f"127.0.0.1:{server.grpc_port}", model, timeout=120, max_batch_size=batch_size) as client:
-        texts = _texts(batch_size)
-        client.predict({"text": texts})  # Warm-up.
-        times = []
-        end = time.perf_counter() + seconds
-        while time.perf_counter() < end or len(times) < 5:
-            start = time.perf_counter()
-            client.predict({"text": texts})
-            times.append(time.perf_counter() - start)
-    return {**_percentiles(times), "rows_per_s": round(batch_size * len(times) / sum(times), 1), "calls": len(times)}
+def _latency_calls(client: Client, texts: list[str], seconds: float) -> list[float]:
+    times = []
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end or len(times) < 5:
+        start = time.perf_counter()
+        client.predict({"text": texts})
+        times.append(time.perf_counter() - start)
+    return times
 
 
-def grpc_overhead(server: ModelServer, model: str, batch_size: int, repeats: int) -> dict:
+def grpc_overhead(server: ModelServer, batch_size: int, repeats: int) -> dict:
     """Median served call vs median in-process run of the same servable, interleaved to share the noise."""
-    servable = server.manager.servable(model)
-    texts = _texts(batch_size)
+    servable = server.manager.servable(MODEL)
+    texts = _sentences(batch_size)
     inputs = {"text": np.array([t.encode() for t in texts], dtype=object)}
     served, local = [], []
-    with Client(f"127.0.0.1:{server.grpc_port}", model, timeout=120, max_batch_size=batch_size) as client:
+    with Client(f"127.0.0.1:{server.grpc_port}", MODEL, timeout=120, max_batch_size=batch_size) as client:
         client.predict({"text": texts})
         servable.run("serving_default", inputs)
         for _ in range(repeats):
@@ -92,102 +151,149 @@ def grpc_overhead(server: ModelServer, model: str, batch_size: int, repeats: int
             served.append(time.perf_counter() - start)
     in_process, over_grpc = statistics.median(local), statistics.median(served)
     return {"in_process_ms": round(in_process * 1000, 2), "grpc_ms": round(over_grpc * 1000, 2),
-            "overhead_pct": round(100 * (over_grpc / in_process - 1), 1), "target_pct": 15}
+            "overhead_pct": round(100 * (over_grpc / in_process - 1), 1)}
 
 
-def _client_threads(port: int, model: str, clients: int, requests: int, warmup: int) -> dict:
-    """Runs in a separate process (clients are other machines in production): `clients` threads, each with
-    its own channel, first `warmup` then `requests` single-sentence calls each."""
-    latencies, errors, versions = [], [], []
+def _client_threads(port: int, clients: int, texts: list[list[str]], expected: list[list[int]] | None,
+                    warmup: int) -> dict:
+    """Runs in a separate process (clients are other machines in production): one thread and channel per
+    client, first `warmup` calls, then one call per text of `texts[client]`, each answer checked against
+    `expected[client]` (real tokens per text) when given."""
+    latencies, errors, versions, wrong = [], [], [], []
 
-    def worker(index: int, count: int, record: bool):
-        with Client(f"127.0.0.1:{port}", model, timeout=120) as client:
+    def worker(index: int, record: bool):
+        with Client(f"127.0.0.1:{port}", MODEL, timeout=120) as client:
             client.metadata()
-            for i in range(count):
+            for i, text in enumerate(texts[index][:warmup] if not record else texts[index]):
                 start = time.perf_counter()
                 try:
-                    _, version = client._transport.predict(
-                        model, None, None, "serving_default",
-                        {"text": np.array([_texts(1, index * count + i)[0].encode()], dtype=object)}, None)
-                    if record:
-                        versions.append(version)
-                        latencies.append(time.perf_counter() - start)
+                    outputs, version = client._transport.predict(
+                        MODEL, None, None, "serving_default", {"text": np.array([text.encode()], dtype=object)}, None)
+                    if not record:
+                        continue
+                    latencies.append(time.perf_counter() - start)
+                    versions.append(version)
+                    mask, tokens = outputs["input_mask"], outputs["tokens"]
+                    real = int(mask[0].sum()) if mask.shape[0] == 1 else -1
+                    if expected is not None and (real != expected[index][i] or tokens[0, 0] != b"[CLS]"
+                                                 or tokens[0, real - 1] != b"[SEP]"):
+                        wrong.append(f"client {index} text {i}: {real} real tokens of {mask.shape}, expected "
+                                     f"{expected[index][i]}")
                 except Exception as error:  # Counted: the report says how many and which.
                     errors.append(repr(error))
 
     with concurrent.futures.ThreadPoolExecutor(clients) as pool:
-        list(pool.map(lambda i: worker(i, warmup, False), range(clients)))
+        list(pool.map(lambda i: worker(i, False), range(clients)))
         start = time.perf_counter()
-        list(pool.map(lambda i: worker(i, requests, True), range(clients)))
+        list(pool.map(lambda i: worker(i, True), range(clients)))
         elapsed = time.perf_counter() - start
-    return {"requests": clients * requests, "errors": len(errors), "first_errors": errors[:3],
-            "requests_per_s": round(clients * requests / elapsed, 1), **_percentiles(latencies or [0.0]),
+    sent = sum(len(t) for t in texts)
+    return {"requests": sent, "errors": len(errors), "first_errors": errors[:3], "wrong": len(wrong),
+            "first_wrong": wrong[:3], "lost": sent - (len(latencies) - len(wrong)),
+            "requests_per_s": round(sent / elapsed, 1), **_percentiles(latencies or [0.0]),
             "versions_answered": {str(v): versions.count(v) for v in sorted(set(versions))}}
 
 
-def concurrent_clients(server: ModelServer, model: str, clients: int, requests: int, warmup: int = 5) -> dict:
+def concurrent_clients(port: int, texts: list[list[str]], expected=None, warmup: int = 5) -> dict:
     """`_client_threads` in a spawned process, so client work does not share the server's interpreter."""
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(1, mp_context=context) as pool:
-        return pool.submit(_client_threads, server.grpc_port, model, clients, requests, warmup).result()
+        return pool.submit(_client_threads, port, len(texts), texts, expected, warmup).result()
+
+
+def mixed_texts(clients: int, requests: int, seed: int = 0) -> list[list[str]]:
+    """Per client, `requests` texts of 1 to 200 words (every bucket up to 128 tokens, some truncated)."""
+    rng = random.Random(seed)
+    return [[" ".join(rng.choice(WORDS) for _ in range(rng.choice([rng.randint(1, 14), rng.randint(15, 200)])))
+             for _ in range(requests)] for _ in range(clients)]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--model_dir", default=None, help="a model base path <dir>/<version>/ (default: fixture)")
-    parser.add_argument("--seconds", type=float, default=10.0, help="time per latency measurement")
+    parser.add_argument("--model_dir", default=None, help="a model directory (default: random ELECTRA-Small)")
+    parser.add_argument("--seq_length", type=int, default=128)
+    parser.add_argument("--seconds", type=float, default=4.0, help="time per latency measurement and round")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of the latency measurements")
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--requests", type=int, default=500, help="requests per client in the load test")
     parser.add_argument("--batching_requests", type=int, default=40, help="requests per client, batching test")
-    parser.add_argument("--publish_after_s", type=float, default=20.0,
-                        help="when the load test publishes a new version (client start-up takes ~10 s)")
+    parser.add_argument("--requests", type=int, default=100, help="requests per client in the load test")
+    parser.add_argument("--publish_after_s", type=float, default=15.0,
+                        help="when the load test publishes a new version (client start-up takes seconds)")
     parser.add_argument("--load_test_only", action="store_true")
     parser.add_argument("--skip_load_test", action="store_true")
     args = parser.parse_args(argv)
 
-    model = "electra"
     work = tempfile.mkdtemp(prefix="serving-bench-")
-    if args.model_dir:
-        base = os.path.abspath(args.model_dir)
-        model_source = base
-    else:
-        base = os.path.join(work, model)
-        save_text_model(base, version=1, size=ModelSize.small())
-        model_source = "fixture ModelSize.small() (12x256, ELECTRA-Small sizes)"
+    bases, tokenizer, description = export_both(args.model_dir, work, args.seq_length)
+    sentence_tokens = packed_lengths(tokenizer, SENTENCES, args.seq_length)
+    assert max(sentence_tokens) <= 16, f"one-sentence texts must pack to <= 16 tokens: {sentence_tokens}"
     batching_file = os.path.join(work, "batching.config")
     with open(batching_file, "w") as file:
         # Batch sizes padded to powers of two: few distinct shapes, so oneDNN's per-shape kernels stay cached.
-        file.write(f"max_batch_size {{ value: 32 }} batch_timeout_micros {{ value: 10000 }} "
-                   f"num_batch_threads {{ value: {os.cpu_count()} }} max_enqueued_batches {{ value: {args.clients * 4} }} "
+        file.write(f"max_batch_size {{ value: 32 }} batch_timeout_micros {{ value: 5000 }} "
+                   f"num_batch_threads {{ value: {os.cpu_count()} }} "
+                   f"max_enqueued_batches {{ value: {args.clients * 4} }} "
                    + " ".join(f"allowed_batch_sizes: {size}" for size in (1, 2, 4, 8, 16, 32)))
-    report: dict = {"benchmark": "serving", "model": model_source, "cpus": os.cpu_count()}
+    report: dict = {"benchmark": "serving", "model": description, "seq_length": args.seq_length,
+                    "cpu": _cpu_model(), "cpus": os.cpu_count(), "one_sentence_tokens": max(sentence_tokens)}
+    variants = ("fixed", "bucketed")
 
     if not args.load_test_only:
-        server = _start(base, model, batching_file=None)
+        servers = {(v, batching): _start(bases[v], batching_file if batching else None)
+                   for v in variants for batching in (False, True)}
         try:
-            report["latency_batch_1"] = latency(server, model, 1, args.seconds)
-            report["latency_batch_32"] = latency(server, model, 32, args.seconds)
-            report["grpc_overhead_batch_32"] = grpc_overhead(server, model, 32, repeats=10)
-            report["batching_off"] = concurrent_clients(server, model, args.clients, args.batching_requests)
+            times = {(v, batch): [] for v in variants for batch in (1, 32)}
+            clients = {v: Client(f"127.0.0.1:{servers[v, False].grpc_port}", MODEL, timeout=120, max_batch_size=32)
+                       for v in variants}
+            for v in variants:  # Warm-up: both batch sizes, so no first-call cost is measured.
+                clients[v].predict({"text": _sentences(1)})
+                clients[v].predict({"text": _sentences(32)})
+            for round_index in range(args.rounds):
+                for batch in (1, 32):
+                    for v in variants:
+                        times[v, batch] += _latency_calls(clients[v], _sentences(batch, round_index), args.seconds)
+            for client in clients.values():
+                client.close()
+            batch_texts = [_sentences(args.batching_requests, i) for i in range(args.clients)]
+            batching = {}
+            for v in variants:
+                batching[v] = {
+                    "off": concurrent_clients(servers[v, False].grpc_port, batch_texts),
+                    "on": concurrent_clients(servers[v, True].grpc_port, batch_texts),
+                }
+            overhead = grpc_overhead(servers["bucketed", False], 32, repeats=10)
         finally:
-            server.stop()
-        server = _start(base, model, batching_file=batching_file)
-        try:
-            report["batching_on"] = concurrent_clients(server, model, args.clients, args.batching_requests)
-        finally:
-            server.stop()
-        report["batching_gain_x"] = round(
-            report["batching_on"]["requests_per_s"] / report["batching_off"]["requests_per_s"], 2)
+            for server in servers.values():
+                server.stop()
+        for v in variants:
+            report[v] = {
+                "one_sentence": {**_percentiles(times[v, 1]), "calls": len(times[v, 1])},
+                "batch_32": {**_percentiles(times[v, 32]), "calls": len(times[v, 32]),
+                             "rows_per_s": round(32 * len(times[v, 32]) / sum(times[v, 32]), 1)},
+                "batching_off": batching[v]["off"],
+                "batching_on": batching[v]["on"],
+                "batching_gain_x": round(batching[v]["on"]["requests_per_s"] / batching[v]["off"]["requests_per_s"], 2),
+            }
+        report["grpc_overhead_batch_32"] = overhead
+        p50 = {(v, batch): report[v][name]["p50_ms"] for v in variants for batch, name in ((1, "one_sentence"),
+                                                                                           (32, "batch_32"))}
+        report["one_sentence_p50_speedup_x"] = round(p50["fixed", 1] / p50["bucketed", 1], 2)
+        report["batch_32_p50_speedup_x"] = round(p50["fixed", 32] / p50["bucketed", 32], 2)
+        report["targets"] = {"one_sentence_p50_speedup_x": 4.0, "bucketed.batching_gain_x": 2.0}
 
     if not args.skip_load_test:
-        latest = max(int(v) for v in os.listdir(base) if v.isdigit())
-        server = _start(base, model, batching_file=batching_file, poll_seconds=1)
+        base = bases["bucketed"]
+        texts = mixed_texts(args.clients, args.requests)
+        expected = [packed_lengths(tokenizer, row, args.seq_length) for row in texts]
+        server = _start(base, batching_file, poll_seconds=1)
         try:
             with concurrent.futures.ThreadPoolExecutor(1) as publisher:
-                publish = publisher.submit(lambda: (time.sleep(args.publish_after_s), copy_version(base, latest, latest + 1)))
-                report["load_test"] = concurrent_clients(server, model, args.clients, args.requests)
+                publish = publisher.submit(lambda: (time.sleep(args.publish_after_s), copy_version(base, 1, 2)))
+                report["load_test"] = concurrent_clients(server.grpc_port, texts, expected)
                 publish.result()
-            report["load_test"]["published_version"] = latest + 1
+            lengths = [n for row in expected for n in row]
+            report["load_test"].update(published_version=2, tokens_min=min(lengths), tokens_max=max(lengths),
+                                       buckets=sorted({min(-(-n // 16) * 16, args.seq_length) for n in lengths}))
         finally:
             server.stop()
     print(json.dumps(report))

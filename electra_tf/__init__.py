@@ -24,8 +24,10 @@ _EXPORTS = {
     "ElectraDiscriminator": "electra_tf.networks.discriminator",
     "ElectraEncoder": "electra_tf.networks.encoder",
     "Tokenizer": "electra_tf.tokenization",
+    "TextModel": "electra_tf.text_model",
 }
-_SUBMODULES = ("optimization", "convert", "masking", "sampling", "losses", "model_dir", "export", "data")
+_SUBMODULES = ("optimization", "convert", "masking", "sampling", "losses", "model_dir", "export", "data",
+               "generation", "scoring")
 
 __all__ = sorted(_EXPORTS) + list(_SUBMODULES)
 

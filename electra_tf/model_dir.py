@@ -64,6 +64,37 @@ def save_model_dir(pretrainer, model_dir, vocab_file=None, lowercase=True) -> st
     return model_dir
 
 
+FINAL_DIR = "final"  # a pretraining run directory's model directory
+
+
+def resolve_model_dir(path, announce=None) -> str:
+    """The model directory meant by `path`: `path` itself, or a run directory's `final/`.
+
+    A run directory (`electra-tf pretrain --out RUN_DIR`) holds a `config.json` too, but no weights; its model
+    is `RUN_DIR/final`. Every command taking `--model` goes through here.
+
+    Args:
+        path: str or os.PathLike. A model directory or a run directory.
+        announce: callable or None. Called with one line saying which folder was taken, when it is not `path`.
+
+    Returns:
+        str. The folder to load.
+
+    Example:
+    >>> resolve_model_dir("runs/small", announce=print)  # doctest: +SKIP
+    using the run's final model directory runs/small/final
+    'runs/small/final'
+    """
+    path = os.fspath(path)
+    final = os.path.join(path, FINAL_DIR)
+    holds_weights = any(name.endswith(".weights.h5") for name in (os.listdir(path) if os.path.isdir(path) else []))
+    if not holds_weights and os.path.isfile(os.path.join(final, CONFIG_FILE)):
+        if announce is not None:
+            announce(f"using the run's final model directory {final}")
+        return final
+    return path
+
+
 def load_config(model_dir) -> ElectraConfig:
     """Reads `config.json` of a model directory, with a clear error when it is not one."""
     path = os.path.join(os.fspath(model_dir), CONFIG_FILE)

@@ -19,7 +19,10 @@ def test_prepare_writes_shards_vocab_and_manifest(tmp_path, shared_data, english
     assert f"Wrote {manifest['counts']['examples']:,} examples of 64 tokens in 3 shards" in summary
     assert "gutenberg_header_lines 1" in summary
     assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "pretrain_data-00000-of-00003.tfrecord",
-        "pretrain_data-00001-of-00003.tfrecord", "pretrain_data-00002-of-00003.tfrecord", "vocab.txt"]
+        "pretrain_data-00001-of-00003.tfrecord", "pretrain_data-00002-of-00003.tfrecord", "validation", "vocab.txt"]
+    assert manifest["validation_shards"] == [{"file": "validation/pretrain_data-00000-of-00001.tfrecord",
+                                              "examples": manifest["validation"]["counts"]["examples"]}]
+    assert "held out: " in summary
     assert (manifest["seq_length"], manifest["seed"], manifest["lowercase"]) == (64, 3, True)
     # Running again into the same folder replaces the earlier run.
     assert main(["prepare", books, "--vocab", str(english_vocab), "--out", str(out), "--shards", "2"]) == 0

@@ -13,15 +13,20 @@ import shutil
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch", reason="torch is a test dependency (pip install -e '.[test]')")
-transformers = pytest.importorskip("transformers", reason="transformers is a test dependency")
-safetensors_numpy = pytest.importorskip("safetensors.numpy")
+import safetensors.numpy as safetensors_numpy  # installed with electra_tf (setup.py install_requires)
 
-from electra_tf import ElectraConfig, convert  # noqa: E402
-from electra_tf.cli.main import main  # noqa: E402
-from electra_tf.convert.hf_config import electra_config_from_hf, hf_configs  # noqa: E402
-from electra_tf.errors import InputError  # noqa: E402
-from electra_tf.model_dir import load_model_dir  # noqa: E402
+from conftest import requires_package
+from electra_tf import ElectraConfig, convert
+from electra_tf.cli.main import main
+from electra_tf.convert.hf_config import electra_config_from_hf, hf_configs
+from electra_tf.errors import InputError
+from electra_tf.model_dir import load_model_dir
+
+try:  # the reference (test extra); the tests that need it take the `hf_pair` fixture, which requires it
+    import torch
+    import transformers
+except ImportError:
+    torch = transformers = None
 
 TOLERANCE = 1e-4  # max abs difference allowed against the reference, float32
 VOCAB_SIZE = 300
@@ -43,6 +48,8 @@ def _randomise_norms_and_biases(model, generator):
 @pytest.fixture(scope="session")
 def hf_pair(tmp_path_factory):
     """A random-weight HF discriminator + generator saved as safetensors, embeddings shared as ELECTRA trains."""
+    requires_package("torch")
+    requires_package("transformers")
     generator_rng = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
     discriminator = transformers.ElectraForPreTraining(
@@ -96,7 +103,10 @@ def _reference(model, batch):
 
 
 def _max_difference(a, b):
-    return float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
+    """Largest absolute difference of two arrays of the same shape (no broadcasting hides a missing row)."""
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape and a.size > 0, f"shapes differ: {a.shape} != {b.shape}"
+    return float(np.max(np.abs(a - b)))
 
 
 def _copy_folder(source, destination, edit_tensors=None, edit_config=None):
@@ -161,7 +171,8 @@ def test_round_trip_from_our_model_is_bitwise(converted, tmp_path):
     again = convert.from_hf(tmp_path / "discriminator", tmp_path / "generator")
     assert again.config == converted.config.replace(unk_id=100, cls_id=101, sep_id=102, mask_id=103)
     weights = [(w.path, w.numpy()) for w in converted.weights]
-    for (path, value), reloaded in zip(weights, again.weights):
+    assert len(weights) == len(again.weights) > 0
+    for (path, value), reloaded in zip(weights, again.weights, strict=True):
         assert reloaded.path == path
         np.testing.assert_array_equal(reloaded.numpy(), value, err_msg=path)
 

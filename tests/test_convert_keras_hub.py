@@ -5,13 +5,12 @@ in the exact GELU to show that the weight mapping itself is exact, and bound the
 """
 
 import keras
+import keras_hub  # installed with electra_tf (setup.py install_requires), so never skipped
 import numpy as np
 import pytest
 
-keras_hub = pytest.importorskip("keras_hub")
-
-from electra_tf import convert  # noqa: E402
-from electra_tf.errors import InputError  # noqa: E402
+from electra_tf import convert
+from electra_tf.errors import InputError
 
 SIZES = dict(vocab_size=300, num_layers=2, embedding_dim=48, max_sequence_length=64)
 
@@ -55,6 +54,7 @@ def test_backbone_outputs_are_reproduced(inputs):
     pretrainer = convert.from_keras_hub(backbone)
     sequence_output = pretrainer.discriminator(ours)["sequence_output"].numpy()
     # keras-hub's tanh-approximate GELU: close, not equal.
+    assert backbone(theirs)["sequence_output"].shape == sequence_output.shape == (3, 20, 128)
     approximate = np.abs(sequence_output - backbone(theirs)["sequence_output"].numpy()).max()
     assert approximate <= 1e-3
     # With the exact GELU ELECTRA uses, every position (padding included) agrees.
@@ -69,7 +69,8 @@ def test_round_trip_is_bitwise(inputs):
     backbone = _backbone(hidden_dim=128, num_heads=4, seed=2)
     pretrainer = convert.from_keras_hub(backbone)
     exported = convert.to_keras_hub(pretrainer)
-    for original, written in zip(backbone.weights, exported.weights):
+    assert len(backbone.weights) == len(exported.weights) > 0
+    for original, written in zip(backbone.weights, exported.weights, strict=True):
         assert original.path == written.path
         if not original.path.startswith("pooled_dense/"):  # ELECTRA has no pooler: a new one is made
             np.testing.assert_array_equal(written.numpy(), original.numpy(), err_msg=original.path)
@@ -83,13 +84,16 @@ def test_generator_backbone_loads_into_the_generator(inputs):
     discriminator = _backbone(hidden_dim=128, num_heads=2, seed=3)
     generator = _backbone(hidden_dim=64, num_heads=1, seed=4)
     for name in ("token_embedding", "position_embedding", "segment_embedding", "embeddings_layer_norm"):
-        for shared, copy in zip(discriminator.get_layer(name).weights, generator.get_layer(name).weights):
+        shared_weights, copies = discriminator.get_layer(name).weights, generator.get_layer(name).weights
+        assert len(shared_weights) == len(copies) > 0
+        for shared, copy in zip(shared_weights, copies, strict=True):
             copy.assign(shared.numpy())
     pretrainer = convert.from_keras_hub(discriminator, generator)
     assert pretrainer.config.generator_hidden_size == 64
     _use_exact_gelu(generator)
-    difference = np.abs(pretrainer.generator(ours)["sequence_output"].numpy()
-                        - generator(theirs)["sequence_output"].numpy()).max()
+    ours_output, theirs_output = pretrainer.generator(ours)["sequence_output"], generator(theirs)["sequence_output"]
+    assert ours_output.shape == theirs_output.shape == (3, 20, 64)
+    difference = np.abs(ours_output.numpy() - theirs_output.numpy()).max()
     assert difference <= 1e-5
     exported = convert.to_keras_hub(pretrainer, network="generator")
     np.testing.assert_array_equal(exported.get_layer("transformer_layer_1").weights[0].numpy(),

@@ -120,6 +120,21 @@ EXPECTED_SIGNATURES.update({
         "input_mask": (tf.int32, [None, None])}),
     "serving_default": EXPECTED_SIGNATURES["replaced_token_detection"],
 })
+# The generation signatures (`generation_signatures.py`; compared with the library in test_generation.py).
+GENERATION_OUTPUTS = {
+    "output_text": (tf.string, [None]), "output_ids": (tf.int32, [None, SEQ_LENGTH]),
+    "tokens": (tf.string, [None, SEQ_LENGTH]), "generated": (tf.int32, [None, SEQ_LENGTH]),
+    "slot_probabilities": (tf.float32, [None, SEQ_LENGTH]), "input_mask": (tf.int32, [None, SEQ_LENGTH]),
+}
+EXPECTED_SIGNATURES.update({
+    "infill": ({"text": (tf.string, [None])}, {
+        **GENERATION_OUTPUTS, "candidate_texts": (tf.string, [None, 1]), "candidate_scores": (tf.float32, [None, 1])}),
+    "generate": ({"text": (tf.string, [None]), "num_tokens": (tf.int32, [None])}, {
+        **GENERATION_OUTPUTS, "candidate_texts": (tf.string, [None, 4]), "candidate_scores": (tf.float32, [None, 4])}),
+    "infill_ids": (ID_INPUT_SPECS, {
+        **{key: (dtype, shape[:1] + [None] * (len(shape) - 1)) for key, (dtype, shape) in GENERATION_OUTPUTS.items()},
+        "candidate_texts": (tf.string, [None, 1]), "candidate_scores": (tf.float32, [None, 1])}),
+})
 
 
 def test_signature_keys_inputs_and_outputs_are_the_documented_ones(exported):

@@ -80,9 +80,9 @@ def test_cli_bad_model_dir_exits_2_with_one_line(tmp_path, capsys):
 
 def test_cli_unknown_signature_lists_the_known_ones(encoder_export, tmp_path, capsys):
     code, _, err = _export(["--model", str(encoder_export.model_dir), "--out", str(tmp_path / "out"),
-                            "--signatures", "encode,classify"], capsys)
+                            "--signatures", "encode,summarize"], capsys)
     assert code == 2
-    assert "Unknown signature 'classify'" in err and "fill_mask" in err and err.count("\n") == 1
+    assert "Unknown signature 'summarize'" in err and "fill_mask" in err and err.count("\n") == 1
 
 
 def test_cli_rejects_a_sequence_longer_than_the_position_table(encoder_export, tmp_path, capsys):
@@ -146,13 +146,23 @@ def test_keras3_tfsm_layer_with_adam_fails_in_keras(encoder_export):
 
 
 def _import_tensorflow_hub():
-    """tensorflow_hub 0.16 imports `pkg_resources.parse_version`, which setuptools 81+ no longer ships."""
+    """tensorflow_hub 0.16 imports `pkg_resources.parse_version`, which setuptools 81+ no longer ships.
+
+    A stand-in is put in `sys.modules` for that import only and taken out again, so later tests (and their
+    own `import pkg_resources`) see the real state of the environment.
+    """
     try:
         import pkg_resources  # noqa: F401
     except ImportError:
         from packaging.version import parse
 
-        sys.modules["pkg_resources"] = types.SimpleNamespace(parse_version=parse)
+        stand_in = types.SimpleNamespace(parse_version=parse)
+        sys.modules["pkg_resources"] = stand_in
+        try:
+            import tensorflow_hub
+        finally:
+            if sys.modules.get("pkg_resources") is stand_in:
+                del sys.modules["pkg_resources"]
     import tensorflow_hub
 
     return tensorflow_hub
@@ -160,6 +170,7 @@ def _import_tensorflow_hub():
 
 def test_tf_keras_hub_layer_fine_tunes(encoder_export):
     hub = _import_tensorflow_hub()
+    assert not isinstance(sys.modules.get("pkg_resources"), types.SimpleNamespace)  # no stand-in left behind
     import tf_keras
 
     layer = hub.KerasLayer(encoder_export.path, trainable=True)

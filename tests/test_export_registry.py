@@ -33,8 +33,8 @@ def test_pretrained_signatures_are_registered_in_export_order():
 
 
 def test_unknown_and_duplicate_signatures_are_refused():
-    with pytest.raises(InputError, match="Unknown signature 'classify'. Expected one of: replaced_token_detection"):
-        get_signature("classify")
+    with pytest.raises(InputError, match="Unknown signature 'summarize'. Expected one of: replaced_token_detection"):
+        get_signature("summarize")
     with pytest.raises(ValueError, match="registered already"):
         register_signature(SignatureSpec("encode", lambda context, inputs: {}))
     with pytest.raises(ValueError, match="one or two text inputs"):
@@ -44,7 +44,7 @@ def test_unknown_and_duplicate_signatures_are_refused():
 def test_an_mlm_baseline_exports_what_it_has():
     baseline = ElectraPretrainer(tiny_config(objective="mlm"))
     names = [spec.name for spec in registry.select_signatures(baseline)]
-    assert names == ["fill_mask", "encode", "encode_pair"]
+    assert names == ["fill_mask", "encode", "encode_pair", "infill", "generate"]  # no discriminator to score
     with pytest.raises(InputError, match="Cannot export signature 'replaced_token_detection': the model has no "
                                          "discriminator"):
         registry.select_signatures(baseline, ["encode", "replaced_token_detection"])

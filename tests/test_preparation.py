@@ -69,7 +69,7 @@ def test_prepared_shards_equal_the_plain_algorithm(tmp_path, shared_data, englis
         shared_data / "corpus/en/gutenberg_raw/11-0.txt",  # Alice, with some accents and symbols
     ]
     options = PrepareOptions(seq_length=64, seed=5, num_shards=1, workers=workers,
-                             corpus=CorpusOptions(corpus_format="sentences"))
+                             corpus=CorpusOptions(corpus_format="sentences"), validation_fraction=0.0)
     tokenizer = Tokenizer(english_vocab)
     manifest = prepare_pretraining_data(corpus, english_vocab, tmp_path / "data", options, tokenizer=tokenizer)
 

@@ -42,7 +42,7 @@ def test_quickstart_file_is_a_valid_pipeline_and_its_dry_run_names_every_step():
     assert len([line for line in lines if line.startswith("[")]) == len(pipeline.steps)
 
 
-@pytest.mark.parametrize("name", sorted(os.listdir(PIPELINES)))
+@pytest.mark.parametrize("name", sorted(name for name in os.listdir(PIPELINES) if name.endswith(".yaml")))  # not configs/
 def test_every_shipped_pipeline_parses_as_cli_commands(name, tmp_path):
     from electra_tf.cli.main import build_parser
 

@@ -1,8 +1,8 @@
 """`DataManifest`: what `electra-tf prepare` wrote into a data folder, read back by the pretrainer.
 
-A data folder holds the TFRecord shards, a copy of the vocabulary and `manifest.json`, which records the
-sequence length, the vocabulary (file name, sha256, size, casing), the seed, the shard files with their
-example counts, and the counts of everything read, repaired, skipped and cut while preparing. The pretrainer
+A data folder holds the TFRecord shards, the held-out shards (`validation/`), a copy of the vocabulary and
+`manifest.json`, which records the sequence length, the vocabulary (file name, sha256, size, casing), the
+seed, the shard files with their example counts, how the held-out split was chosen, and the counts of everything read, repaired, skipped and cut while preparing. The pretrainer
 takes `seq_length` and the vocabulary from here, so they cannot drift apart from the data.
 
 Example:
@@ -43,6 +43,10 @@ class DataManifest:
         shards: list of dict. `{"file": name, "examples": count}` per TFRecord shard.
         counts: dict. Corpus and builder counts (documents, sentences, tokens, examples, ...).
         corpus: dict. Files read (path, detected layout, bytes, lines) and the reading options.
+        validation_shards: list of dict. `{"file": name, "examples": count}` per held-out shard (files in
+            `validation/`); empty when nothing was held out.
+        validation: dict. How the held-out split was chosen (`preparation.py`): `fraction`, `mode`
+            ("documents" or "spans"), `documents`, `sentences`, the seed, and the held-out builder's counts.
         version: int. Format version of the manifest.
     """
 
@@ -56,6 +60,8 @@ class DataManifest:
     shards: list
     counts: dict
     corpus: dict
+    validation_shards: list = dataclasses.field(default_factory=list)
+    validation: dict = dataclasses.field(default_factory=dict)
     version: int = MANIFEST_VERSION
 
     @property
@@ -69,6 +75,15 @@ class DataManifest:
     @property
     def num_examples(self) -> int:
         return sum(shard["examples"] for shard in self.shards)
+
+    @property
+    def validation_shard_paths(self) -> list[str]:
+        return [os.path.join(self.data_dir, shard["file"]) for shard in self.validation_shards]
+
+    @property
+    def num_validation_examples(self) -> int:
+        """Held-out examples (0 when the data was prepared with `--validation-fraction 0`)."""
+        return sum(shard["examples"] for shard in self.validation_shards)
 
     def check_vocab(self, vocab_file) -> None:
         """Raises InputError unless `vocab_file` is byte for byte the vocabulary the data was made with."""
@@ -135,7 +150,7 @@ def read_manifest(data_dir) -> DataManifest:
         manifest = DataManifest(data_dir=data_dir, **fields)
     except (json.JSONDecodeError, TypeError) as error:
         raise InputError(f"{path!r} is not a valid data manifest: {error}.") from None
-    missing = [shard for shard in manifest.shard_paths if not os.path.isfile(shard)]
+    missing = [shard for shard in manifest.shard_paths + manifest.validation_shard_paths if not os.path.isfile(shard)]
     if missing:
         raise InputError(f"{len(missing)} shard file(s) listed in {path!r} are missing, first {missing[0]!r}.")
     if not os.path.isfile(manifest.vocab_path):

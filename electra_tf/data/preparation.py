@@ -12,6 +12,10 @@ The work is split the way the costs fall on a CPU:
   on timing.
 - Examples are laid out and serialized a block at a time (`serialize_examples`, mostly NumPy) on a background
   thread, overlapping with the builder, and written round robin into the shards in order.
+- A held-out split (`validation_fraction`, 1% by default) is chosen before any example is built
+  (`validation_split.py`: whole documents, or for a corpus of a few long documents one contiguous span of
+  each), which costs one extra reading pass; its sentences go to a second example builder and to
+  `validation/pretrain_data-00000-of-00001.tfrecord`, so no example holds text of both sides.
 
 Example:
 >>> manifest = prepare_pretraining_data(["books/"], "vocab.txt", "data/", PrepareOptions(seed=1))  # doctest: +SKIP
@@ -35,12 +39,21 @@ from electra_tf.data.corpus import CorpusOptions, CorpusReader
 from electra_tf.data.example_builder import ExampleBuilder, stack_examples
 from electra_tf.data.manifest import MANIFEST_FILE, DataManifest, file_sha256, write_manifest
 from electra_tf.data.shards import ShardWriter
+from electra_tf.data.validation_split import (
+    DEFAULT_VALIDATION_FRACTION,
+    ValidationSplit,
+    check_validation_fraction,
+    document_sizes,
+    plan_validation_split,
+)
 from electra_tf.errors import InputError
 
 VOCAB_FILE = "vocab.txt"  # name of the vocabulary copy in the data folder
 BATCH_CHARACTERS = 256 * 1024  # text per tokenization call: large enough to amortise the op overhead
 BATCH_SENTENCES = 8192
 WRITE_BLOCK = 2048  # examples serialized together
+VALIDATION_DIR = "validation"  # held-out shards, inside the data folder
+VALIDATION_SEED_OFFSET = 7919  # the held-out example builder's seed is the seed plus this
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,6 +67,8 @@ class PrepareOptions:
         workers: int or None. Tokenization threads; None uses every core.
         lowercase: bool. Lower-case and strip accents (uncased vocabularies); False for cased ones.
         corpus: CorpusOptions. Layout, Gutenberg stripping, long-line limit.
+        validation_fraction: float. Share of the corpus held out for evaluation, in [0, 0.5]; 0 holds out
+            nothing (`validation_split.py` says how documents are chosen).
     """
 
     seq_length: int = 128
@@ -62,8 +77,10 @@ class PrepareOptions:
     workers: int | None = None
     lowercase: bool = True
     corpus: CorpusOptions = dataclasses.field(default_factory=CorpusOptions)
+    validation_fraction: float = DEFAULT_VALIDATION_FRACTION
 
     def __post_init__(self):
+        check_validation_fraction(self.validation_fraction)
         for name in ("seq_length", "num_shards"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
@@ -122,29 +139,57 @@ def prepare_pretraining_data(
     if os.path.abspath(os.fspath(vocab_file)) != os.path.abspath(vocab_copy):
         shutil.copyfile(vocab_file, vocab_copy)
 
+    split = _plan_split(corpus, options)
     builder = ExampleBuilder(options.seq_length, tokenizer.cls_id, tokenizer.sep_id, seed=options.seed)
     writer = ShardWriter(out_dir, options.num_shards)
     block_writer = _BlockWriter(writer, options.seq_length, tokenizer.cls_id, tokenizer.sep_id)
+    sides = [(builder, block_writer, [])]  # (builder, block writer, pending examples): training, held out
+    if split.sentences:
+        os.makedirs(os.path.join(out_dir, VALIDATION_DIR), exist_ok=True)
+        held_out_writer = ShardWriter(os.path.join(out_dir, VALIDATION_DIR), 1)
+        sides.append((
+            ExampleBuilder(options.seq_length, tokenizer.cls_id, tokenizer.sep_id,
+                           seed=options.seed + VALIDATION_SEED_OFFSET),
+            _BlockWriter(held_out_writer, options.seq_length, tokenizer.cls_id, tokenizer.sep_id),
+            [],
+        ))
+    route = split.router()
     try:
-        pending = []
         for token_ids, row_splits, document_ends in _tokenized_batches(reader, tokenizer, options.workers):
-            pending += builder.add_sentences(token_ids, row_splits, document_ends)
-            if len(pending) >= WRITE_BLOCK:
-                block_writer.submit(pending)
-                pending = []
-                if progress is not None:
-                    progress(_progress(reader, builder, start_time))
-        if pending:
-            block_writer.submit(pending)
-        block_writer.close()
+            held_out, document_ends = route(document_ends)
+            for side, (side_builder, side_writer, pending) in enumerate(sides):
+                keep = held_out if side else ~held_out  # [sentences]
+                if not keep.any():
+                    continue
+                if not keep.all():
+                    token_ids_kept, row_splits_kept = _select_sentences(token_ids, row_splits, keep)
+                    pending += side_builder.add_sentences(token_ids_kept, row_splits_kept, document_ends[keep])
+                else:
+                    pending += side_builder.add_sentences(token_ids, row_splits, document_ends)
+                if len(pending) >= WRITE_BLOCK:
+                    side_writer.submit(pending[:])
+                    pending.clear()
+                    if progress is not None and not side:
+                        progress(_progress(reader, builder, start_time))
+        for _, side_writer, pending in sides:
+            if pending:
+                side_writer.submit(pending)
+            side_writer.close()
         writer.close()
+        if len(sides) > 1:
+            held_out_writer.close()
     except BaseException:
-        block_writer.close(cancel=True)
+        for _, side_writer, _ in sides:
+            side_writer.close(cancel=True)
         writer.close()
+        if len(sides) > 1:
+            held_out_writer.close()
         _remove_outputs(out_dir, writer.file_names + [VOCAB_FILE])
+        shutil.rmtree(os.path.join(out_dir, VALIDATION_DIR), ignore_errors=True)
         raise
     if builder.stats.examples == 0:
         _remove_outputs(out_dir, writer.file_names + [VOCAB_FILE])
+        shutil.rmtree(os.path.join(out_dir, VALIDATION_DIR), ignore_errors=True)
         raise InputError(
             f"The corpus gave no tokens: {reader.stats.sentences} sentence(s) all tokenized to nothing. "
             "Expected text in the vocabulary's language."
@@ -154,6 +199,14 @@ def prepare_pretraining_data(
 
     counts = {**reader.stats.as_dict(), **builder.stats.as_dict()}
     counts["sentences"] = builder.stats.sentences
+    validation = split.describe()
+    validation_shards = []
+    if len(sides) > 1:
+        validation["counts"] = sides[1][0].stats.as_dict()
+        validation_shards = [
+            {"file": f"{VALIDATION_DIR}/{name}", "examples": count}
+            for name, count in zip(held_out_writer.file_names, held_out_writer.shard_counts)
+        ]
     manifest = DataManifest(
         data_dir=out_dir,
         seq_length=options.seq_length,
@@ -169,9 +222,27 @@ def prepare_pretraining_data(
             "files": reader.stats.files,
             "seconds": round(time.monotonic() - start_time, 3),
         },
+        validation_shards=validation_shards,
+        validation=validation,
     )
     write_manifest(manifest)
     return manifest
+
+
+def _plan_split(corpus, options: PrepareOptions) -> ValidationSplit:
+    """The held-out split: a reading pass for the document sizes (skipped when nothing is held out)."""
+    sizes = np.zeros([0], np.int64)
+    if options.validation_fraction > 0:
+        sizes = document_sizes(CorpusReader(corpus, options.corpus))
+    return plan_validation_split(sizes, options.validation_fraction, options.seed)
+
+
+def _select_sentences(token_ids: np.ndarray, row_splits: np.ndarray, keep: np.ndarray) -> tuple:
+    """The tokens and row splits of the sentences where `keep` [sentences] is True."""
+    lengths = np.diff(np.asarray(row_splits, np.int64))  # [sentences]
+    kept_lengths = lengths[keep]
+    row_splits_kept = np.concatenate([[0], np.cumsum(kept_lengths)]).astype(np.int64)  # [kept + 1]
+    return token_ids[np.repeat(keep, lengths)], row_splits_kept
 
 
 def _tokenized_batches(reader: CorpusReader, tokenizer, workers: int | None) -> Iterator[tuple]:
@@ -275,6 +346,7 @@ def _prepare_out_dir(out_dir: str) -> None:
             )
         old_shards = [name for name in entries if name.startswith("pretrain_data-") and name.endswith(".tfrecord")]
         _remove_outputs(out_dir, old_shards + [MANIFEST_FILE])
+        shutil.rmtree(os.path.join(out_dir, VALIDATION_DIR), ignore_errors=True)
     os.makedirs(out_dir, exist_ok=True)
 
 

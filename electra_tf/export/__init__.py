@@ -9,6 +9,8 @@ Example:
 
 # Importing the signature modules registers their signatures.
 from electra_tf.export import pretrained_signatures  # noqa: F401
+from electra_tf.export import generation_signatures  # noqa: F401
+from electra_tf.export import task_signatures  # noqa: F401
 from electra_tf.export.registry import SignatureSpec, get_signature, register_signature, registered_signatures
 from electra_tf.export.saved_model_export import ExportResult, export_model_dir, export_saved_model
 from electra_tf.export.versions import list_versions, next_version

@@ -74,6 +74,8 @@ def build_export_root(context, specs, vocab_file: str, config_file: str):
 
 def _text_signature(context, spec) -> tf.types.experimental.GenericFunction:
     """`spec.compute` behind in-graph tokenization: string `[batch]` input(s) named `spec.text_inputs`."""
+    if spec.text_signature is not None:
+        return spec.text_signature(context)
     input_signature = [tf.TensorSpec([None], tf.string, name=name) for name in spec.text_inputs]
 
     @tf.function(input_signature=input_signature, autograph=False)

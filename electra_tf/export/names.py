@@ -35,9 +35,43 @@ TOP_PROBABILITIES = "top_probabilities"  # float32 [batch, masks, k]
 MASK_POSITIONS = "mask_positions"  # int32 [batch, masks], index of each [MASK] in the sequence; -1 = no mask
 MASK_TOKEN = "[MASK]"  # how a text marks a position to fill (upper case, as written in the vocabulary)
 
+# === Generation (`generation_signatures.py`): `infill`, `generate` (inputs `text`, `num_tokens`), `infill_ids` ===
+INFILL = "infill"
+GENERATE = "generate"
+NUM_TOKENS = "num_tokens"  # int32 [batch], input of `generate`: word pieces to append to the prefix
+OUTPUT_TEXT = "output_text"  # string [batch], the best filled text, words rejoined (Chinese without spaces)
+OUTPUT_IDS = "output_ids"  # int32 [batch, seq], its token ids (0 at padding)
+GENERATED = "generated"  # int32 [batch, seq], 1 where the token was generated (a slot)
+SLOT_PROBABILITIES = "slot_probabilities"  # float32 [batch, seq], the generator's probability of each generated token
+CANDIDATE_TEXTS = "candidate_texts"  # string [batch, candidates], best (most natural to the discriminator) first
+CANDIDATE_SCORES = "candidate_scores"  # float32 [batch, candidates], mean log P(original) of each candidate
+
 # === Outputs: encode (TF Hub BERT convention) ===
 POOLED_OUTPUT = "pooled_output"  # float32 [batch, hidden], the [CLS] vector (ELECTRA has no pooler)
 SEQUENCE_OUTPUT = "sequence_output"  # float32 [batch, seq, hidden]
+
+# === Signatures of fine-tuned models (`task_signatures.py`) ===
+CLASSIFY = "classify"  # classification / regression of a text (or a pair: `text`, `text_b`)
+ANSWER = "answer"  # extractive QA: `question` + `context` -> answer text and character offsets (also an output)
+TAG = "tag"  # a tag per word of `text`, with the words' character spans
+QUESTION = "question"  # string [batch], input of `answer`
+CONTEXT = "context"  # string [batch], input of `answer`
+LABEL = "label"  # string [batch], the most likely class
+LABEL_ID = "label_id"  # int32 [batch], its index
+PROBABILITIES = "probabilities"  # float32 [batch, classes]
+LABELS = "labels"  # string [batch, classes], the class names in index order (the same in every row)
+SCORE = "score"  # float32 [batch]: regression prediction (classify); start_logit + end_logit (answer, -1e9 = none)
+ANSWER_START = "start"  # int32 [batch], character offset of the answer in the context; -1 = no answer
+ANSWER_END = "end"  # int32 [batch], character offset just past the answer; -1 = no answer
+NULL_SCORE_DIFF = "null_score_diff"  # float32 [batch], SQuAD 2.0: > threshold = no answer (0 for SQuAD 1.1)
+START_INDEX = "start_index"  # int32 [batch], answer_ids: first answer token in the window; -1 = none
+END_INDEX = "end_index"  # int32 [batch], answer_ids: last answer token in the window; -1 = none
+WORDS = "words"  # string [batch, words], the words of `tag`'s text ("" = padding)
+TAGS = "tags"  # string [batch, words] (tag) / [batch, seq] (tag_ids)
+TAG_IDS = "tag_ids"  # int32, same shape as `tags`
+TAG_PROBABILITIES = "tag_probabilities"  # float32, same shape as `tags`
+WORD_STARTS = "word_starts"  # int32 [batch, words], character offset of each word; -1 = padding
+WORD_ENDS = "word_ends"  # int32 [batch, words], character offset just past each word; -1 = padding
 
 # === Files in a version folder besides the SavedModel itself ===
 CONFIG_ASSET = "config.json"  # the model's ElectraConfig (assets/)

@@ -1,7 +1,9 @@
 """The signatures of a pretrained ELECTRA pair: replaced-token detection, fill-mask and encoding.
 
 Each function maps packed int32 `[batch, seq]` inputs to the signature's outputs and is registered once; the
-exporter derives the raw-text signature and its token-id twin from it (see `registry.py`).
+exporter derives the raw-text signature and its token-id twin from it (see `registry.py`). `fill_mask` and
+`replaced_token_detection` call the same tensor functions as the library (`electra_tf.generation.masked_lm`,
+`electra_tf.scoring.replaced_tokens`): one implementation, two front ends.
 
 | signature (text / ids)                 | outputs                                                           |
 |----------------------------------------|-------------------------------------------------------------------|
@@ -21,6 +23,8 @@ import tensorflow as tf
 
 from electra_tf.export import names
 from electra_tf.export.registry import SignatureSpec, register_signature
+from electra_tf.generation.masked_lm import top_k_at_masks
+from electra_tf.scoring.replaced_tokens import replaced_probabilities
 
 
 def replaced_token_detection(context, inputs: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
@@ -32,11 +36,9 @@ def replaced_token_detection(context, inputs: dict[str, tf.Tensor]) -> dict[str,
     """
     input_mask = inputs[names.INPUT_MASK]  # [batch, seq]
     real = input_mask > 0  # [batch, seq]
-    rtd_logits = context.model.discriminator(inputs, training=False)["rtd_logits"]  # [batch, seq]
-    probability = tf.sigmoid(tf.cast(rtd_logits, tf.float32))
     return {
         names.TOKENS: tf.where(real, context.id_to_token(inputs[names.INPUT_WORD_IDS]), ""),
-        names.REPLACED_PROBABILITY: tf.where(real, probability, 0.0),
+        names.REPLACED_PROBABILITY: replaced_probabilities(context.model.discriminator, inputs),
         names.INPUT_MASK: input_mask,
     }
 
@@ -52,25 +54,13 @@ def fill_mask(context, inputs: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
         float32 [batch, masks, k] (softmax over the vocabulary, most likely first), `mask_positions` int32
         [batch, masks].
     """
-    word_ids = inputs[names.INPUT_WORD_IDS]  # [batch, seq]
-    is_mask = tf.equal(word_ids, context.tokenizer.mask_id) & (inputs[names.INPUT_MASK] > 0)  # [batch, seq]
-    coordinates = tf.cast(tf.where(is_mask), tf.int32)  # [masks in batch, 2], row-major order
-    mask_positions = tf.RaggedTensor.from_value_rowids(
-        coordinates[:, 1], coordinates[:, 0], nrows=tf.shape(word_ids)[0]
-    ).to_tensor(default_value=-1)  # [batch, masks]
-    valid = mask_positions >= 0  # [batch, masks]
-    mlm_logits = context.model.generator(
-        inputs, mask_positions=tf.maximum(mask_positions, 0), training=False
-    )["mlm_logits"]  # [batch, masks, vocab]
-    probabilities = tf.nn.softmax(tf.cast(mlm_logits, tf.float32), axis=-1)
-    top_probabilities, top_ids = tf.math.top_k(probabilities, k=context.top_k)  # [batch, masks, k] each
-    valid_k = tf.broadcast_to(valid[:, :, tf.newaxis], tf.shape(top_ids))  # [batch, masks, k]
-    top_ids = tf.where(valid_k, top_ids, 0)
+    outputs = top_k_at_masks(context.model.generator, inputs, context.tokenizer.mask_id, context.top_k)
+    valid_k = outputs["mask_positions"][:, :, tf.newaxis] >= 0  # [batch, masks, 1]
     return {
-        names.TOP_IDS: top_ids,
-        names.TOP_TOKENS: tf.where(valid_k, context.id_to_token(top_ids), ""),
-        names.TOP_PROBABILITIES: tf.where(valid_k, top_probabilities, 0.0),
-        names.MASK_POSITIONS: mask_positions,
+        names.TOP_IDS: outputs["top_ids"],
+        names.TOP_TOKENS: tf.where(valid_k, context.id_to_token(outputs["top_ids"]), ""),
+        names.TOP_PROBABILITIES: outputs["top_probabilities"],
+        names.MASK_POSITIONS: outputs["mask_positions"],
     }
 
 

@@ -39,6 +39,10 @@ class SignatureSpec:
             computation on ids (`encode`, `encode_pair`) share one twin.
         unavailable_reason: `model -> str | None`. Why this model cannot provide the signature (e.g. an MLM
             baseline has no replaced-token head), or None when it can.
+        text_signature: `ExportContext -> tf.function` (with its `input_signature`) or None. Builds the raw-text
+            signature itself, for computations that need more of the text than its packed ids (character
+            offsets, windows over a long context: `answer`, `tag`) or whose inputs depend on the model
+            (`classify` of a pair task). None: `compute` behind in-graph tokenization of `text_inputs`.
     """
 
     name: str
@@ -48,6 +52,7 @@ class SignatureSpec:
     keep_mask_token: bool = False
     ids_twin: str | None = None
     unavailable_reason: Callable = lambda model: None
+    text_signature: Callable | None = None
 
     def __post_init__(self):
         if not 1 <= len(self.text_inputs) <= 2:

@@ -5,7 +5,12 @@
         variables/                the weights the signatures read
         assets/vocab.txt          the in-graph tokenizer's vocabulary (the graph embeds it too: no outside path)
         assets/config.json        the model's ElectraConfig
-        assets.extra/export.json  seq_length, top_k, lower-casing, signature keys, library versions
+        assets.extra/export.json  seq_length, bucket_size, top_k, lower-casing, signature keys, library versions
+
+Raw-text signatures pad each batch to its longest packed text rounded up to a multiple of `bucket_size` (16 by
+default; at most `seq_length`), so their per-token outputs are `[batch, bucketed length]`: a one-sentence
+request runs a 16-token sequence, not a `seq_length` one. `bucket_size=0` writes the fixed-length export
+(every batch padded to `seq_length`). Token-id twins run on whatever length the caller sends.
 
 Example:
 >>> from electra_tf.model_dir import load_model_dir
@@ -28,6 +33,7 @@ from electra_tf.export.registry import select_signatures
 from electra_tf.export.versions import check_base_dir, write_version
 
 DEFAULT_TOP_K = 10
+DEFAULT_BUCKET_SIZE = 16  # = context.DEFAULT_BUCKET_SIZE (not imported: that module imports TensorFlow)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -39,13 +45,15 @@ class ExportResult:
         version: int. Its version number.
         signatures: tuple[str, ...]. Every signature key in the SavedModel (text, token-id twins and
             `serving_default`).
-        seq_length: int. Length texts are packed to.
+        seq_length: int. Length texts are truncated to (and the longest packed batch).
+        bucket_size: int. Batches are padded to a multiple of it (at most `seq_length`); 0: to `seq_length`.
     """
 
     path: str
     version: int
     signatures: tuple[str, ...]
     seq_length: int
+    bucket_size: int = 0
 
 
 def export_saved_model(
@@ -57,6 +65,8 @@ def export_saved_model(
     seq_length: int | None = None,
     signatures: list[str] | None = None,
     top_k: int = DEFAULT_TOP_K,
+    bucket_size: int = DEFAULT_BUCKET_SIZE,
+    task: dict | None = None,
     log=None,
 ) -> ExportResult:
     """Exports `model` as `base_dir/<version>/`, atomically, refusing to overwrite a version.
@@ -70,6 +80,11 @@ def export_saved_model(
         signatures: list of signature names (`registry.registered_signatures()`); None exports every one the
             model provides. The first is also `serving_default`.
         top_k: int. Candidates per `[MASK]` in `fill_mask`.
+        bucket_size: int. Raw-text signatures pad a batch to its longest packed text rounded up to a multiple
+            of this, at most `seq_length`; 0 pads every batch to `seq_length` (the fixed-length export).
+        task: dict | None. A fine-tuned model's task settings (`task.json`: labels, answer length, ...) for
+            the task signatures (`task_signatures.py`). With `signatures=None` the task's signature
+            (`classify`, `answer`, `tag`) comes first and so is `serving_default`.
         log: optional callable taking one progress line.
 
     Returns:
@@ -86,16 +101,20 @@ def export_saved_model(
     from electra_tf.export.export_root import build_export_root
     from electra_tf.export.op_allowlist import check_serving_ops
     from electra_tf.export.serving_compat import strip_newer_attributes
+    from electra_tf.export.task_signatures import serving_default_first
     from electra_tf.tokenization import Tokenizer
 
     log = log or (lambda line: None)
     config = model.config
     _check_tokenizer(tokenizer, config)
     specs = select_signatures(model, signatures)
+    if signatures is None:
+        specs = serving_default_first(model, specs)
     pair = any(len(spec.text_inputs) > 1 for spec in specs)
     seq_length = config.seq_length if seq_length is None else seq_length
     _check_positive_int("seq_length", seq_length, low=3 if pair else 2, high=config.max_position_embeddings)
     _check_positive_int("top_k", top_k, low=1, high=config.vocab_size)
+    _check_positive_int("bucket_size", bucket_size, low=0, high=config.max_position_embeddings)
     check_base_dir(base_dir, version)
 
     with tempfile.TemporaryDirectory(prefix="electra-export-") as scratch:
@@ -106,11 +125,12 @@ def export_saved_model(
         # The export's tokenizer is built from the copy that becomes the asset, not the caller's path.
         export_tokenizer = Tokenizer(vocab_file, lowercase=tokenizer.lowercase, name="tokenizer")
         context = ExportContext(model, export_tokenizer, seq_length=seq_length, top_k=top_k,
-                                vocab_size=config.vocab_size)
+                                vocab_size=config.vocab_size, bucket_size=bucket_size, task=task)
         log(f"tracing {len(specs)} signature(s) and their token-id twins: {', '.join(s.name for s in specs)}")
         root, functions = build_export_root(context, specs, vocab_file, config_file)
         info = {
             "seq_length": seq_length,
+            "bucket_size": bucket_size,
             "top_k": top_k,
             "lowercase": export_tokenizer.lowercase,
             "vocab_sha256": export_tokenizer.vocab_hash,
@@ -119,6 +139,8 @@ def export_saved_model(
             "tensorflow": tf.__version__,
             "electra_tf": _library_version(),
         }
+        if task:
+            info["task"] = dict(task)
 
         def write(staging: str) -> None:
             log(f"writing the SavedModel to {staging}")
@@ -132,19 +154,29 @@ def export_saved_model(
 
         path, version = write_version(base_dir, write, version)
     log(f"exported version {version} to {path}")
-    return ExportResult(path=path, version=version, signatures=tuple(sorted(functions)), seq_length=seq_length)
+    return ExportResult(path=path, version=version, signatures=tuple(sorted(functions)), seq_length=seq_length,
+                        bucket_size=bucket_size)
 
 
 def export_model_dir(model_dir: str | os.PathLike, base_dir: str | os.PathLike, **kwargs) -> ExportResult:
-    """Loads a model directory (`electra_tf.model_dir`) and exports it; keyword arguments as `export_saved_model`.
+    """Loads a model directory and exports it; keyword arguments as `export_saved_model`.
+
+    A pretrained model directory (`electra_tf.model_dir`) exports the pretrained signatures; a fine-tuned one
+    (`electra_tf.finetuning.task_model_dir`, with `task.json`) exports its task's signature (`classify`,
+    `answer` or `tag`) as `serving_default`, with the settings of its `task.json`, and `encode`.
 
     Raises:
         InputError: `model_dir` is not a model directory or has no vocabulary.
     """
+    from electra_tf.finetuning.task_model_dir import is_task_model_dir, load_task_model_dir
     from electra_tf.model_dir import load_model_dir
 
     check_base_dir(base_dir, kwargs.get("version"))  # fail before the (slow) model load
-    model, tokenizer = load_model_dir(model_dir)
+    if is_task_model_dir(model_dir):
+        model, tokenizer, spec = load_task_model_dir(model_dir)
+        kwargs.setdefault("task", spec.to_dict())
+    else:
+        model, tokenizer = load_model_dir(model_dir)
     if tokenizer is None:
         raise InputError(
             f"Model directory {os.fspath(model_dir)!r} has no vocab.txt; the export tokenizes text in the graph "

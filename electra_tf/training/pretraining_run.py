@@ -14,7 +14,15 @@ Run directory:
     RUN_DIR/checkpoints/    rolling tf.train checkpoints (`checkpoints.py`)
     RUN_DIR/logs/train/     TensorBoard: losses, accuracies, RTD precision/recall, replaced fraction,
                             learning rate, gradient norm, examples/s (and the loss scale under fp16)
+    RUN_DIR/logs/validation/  TensorBoard: the held-out metrics (RTD ROC-AUC among them), same tag names
+    RUN_DIR/history.jsonl   the same numbers, one JSON line per logged step (`history.py`)
     RUN_DIR/final/          the model directory of `electra_tf.model_dir` (with the vocabulary)
+
+Held-out evaluation: with prepared data that has a held-out split (`prepare --validation-fraction`, 1% by
+default), every `eval_every` steps (default: at each checkpoint) and at the last step, the chief evaluates
+`eval_batches` held-out batches with fixed masks (`electra_tf.evaluation.pretraining_metrics`) and prints a
+`validation` line. The progress lines, TensorBoard and `history.jsonl` show the same numbers: the means over
+the steps since the previous log point.
 
 Example:
 >>> result = pretrain(PretrainOptions(out_dir="run/", data_dir="data/", preset="tiny", steps=100))  # doctest: +SKIP
@@ -53,6 +61,7 @@ class PretrainResult:
         final_dir: str or None. The model directory written (None on non-chief workers).
         history: list of dict. Metrics of each step this invocation ran (`step` included).
         examples_per_second: float. Throughput of this invocation's steps (first step excluded).
+        evaluations: list of dict. Held-out metrics of each evaluation this invocation ran (`step` included).
     """
 
     config: object
@@ -61,6 +70,7 @@ class PretrainResult:
     final_dir: str | None
     history: list
     examples_per_second: float
+    evaluations: list = dataclasses.field(default_factory=list)
 
 
 def pretrain(options: PretrainOptions, strategy=None, stream=None) -> PretrainResult:
@@ -106,6 +116,9 @@ class _Run:
         micro_batch_size(self.config.batch_size, strategy.num_replicas_in_sync, options.grad_accum)
         self.run_dir = os.path.abspath(options.out_dir)
         self._display = None
+        self._history = None
+        self._evaluation = None  # (PretrainingEvaluator, held-out tf.data.Dataset) when there is a split
+        self.evaluations = []
         self._check_run_dir()
 
     def _check_run_dir(self):
@@ -155,6 +168,10 @@ class _Run:
             total_steps, start_step, config.batch_size, options.log_every, stream=self.stream, enabled=self.chief
         )
         self._display = display
+        from electra_tf.training.history import HISTORY_FILE, HistoryWriter
+
+        self._history = HistoryWriter(os.path.join(self.run_dir, HISTORY_FILE), resume_step=start_step,
+                                      enabled=self.chief)
         self._message(
             f"pretrain: {config.objective} on {distribute.describe_strategy(strategy)}, {options.precision}"
             f"{' + XLA' if options.xla else ''}, global batch {config.batch_size}"
@@ -162,9 +179,14 @@ class _Run:
             f"tokens, {'resuming at step ' + str(start_step) if start_step else 'new run'}, ending at step "
             f"{total_steps}; run directory {self.run_dir}"
         )
+        from electra_tf.training.precision_support import precision_warning
+
+        if (warning := precision_warning(options.precision)) is not None:  # bf16 on a CPU without bf16 units
+            self._message(warning, always=True)
         history = []
         rate = 0.0
         if start_step < total_steps:
+            self._evaluation = self._held_out_evaluation(pretrainer)
             dataset = distributed_dataset(
                 strategy, self.data, config.batch_size, seq_length=config.seq_length,
                 grad_accum=options.grad_accum, seed=options.seed, start_step=start_step,
@@ -176,7 +198,57 @@ class _Run:
             history, rate = self._train(step_fn, iter(dataset), checkpoints, start_step, total_steps)
         display.close()
         final_dir = self._write_final(pretrainer)
-        return PretrainResult(config, start_step, total_steps, final_dir, history, rate)
+        return PretrainResult(config, start_step, total_steps, final_dir, history, rate, self.evaluations)
+
+    def _held_out_evaluation(self, pretrainer):
+        """`(evaluator, dataset)` for the held-out split, or None (with a note saying why) when there is none."""
+        options = self.options
+        interval = options.evaluation_interval
+        manifest = self.data.manifest
+        if not interval:
+            return None
+        if manifest is None or manifest.num_validation_examples == 0:
+            reason = (
+                "streamed text (--corpus) has no held-out split" if manifest is None
+                else f"{manifest.data_dir} was prepared without a held-out split (--validation-fraction 0, or an "
+                "older electra-tf)"
+            )
+            if options.eval_every:
+                raise InputError(f"--eval-every needs held-out data, but {reason}. Prepare the data with "
+                                 "`electra-tf prepare --validation-fraction 0.01`.")
+            self._message(f"pretrain: no held-out evaluation: {reason}")
+            return None
+        if not self.chief:
+            return None
+        from electra_tf.data.pipeline import validation_dataset
+        from electra_tf.evaluation.pretraining_metrics import PretrainingEvaluator
+
+        batch_size = max(1, self.config.batch_size // options.grad_accum)
+        dataset = validation_dataset(manifest.data_dir, batch_size, manifest=manifest)
+        self._message(
+            f"pretrain: evaluating {min(options.eval_batches, -(-manifest.num_validation_examples // batch_size))} "
+            f"held-out batch(es) of {batch_size} every {interval} steps (fixed masks; "
+            f"{manifest.num_validation_examples:,} held-out examples)"
+        )
+        return PretrainingEvaluator(pretrainer, seed=options.seed), dataset
+
+    def _evaluate(self, step, total_steps, writer):
+        from electra_tf.training.progress import validation_summary
+        from electra_tf.training.summaries import write_scalars
+
+        evaluator, dataset = self._evaluation
+        started = time.monotonic()
+        metrics = evaluator.evaluate(dataset, max_batches=self.options.eval_batches)
+        seconds = time.monotonic() - started
+        counts = ("examples", "tokens", "masked_tokens")
+        scalars = {name: value for name, value in metrics.items() if name not in counts}
+        with writer.as_default():
+            write_scalars(scalars, step=step)
+        writer.flush()
+        self._history.write(step, "validation", metrics)
+        self.evaluations.append({"step": step, **metrics})
+        self._message(validation_summary(step, total_steps, metrics, seconds))
+        return seconds
 
     def _train(self, step_fn, iterator, checkpoints, start_step, total_steps):
         import tensorflow as tf
@@ -186,6 +258,11 @@ class _Run:
             tf.summary.create_file_writer(os.path.join(self.run_dir, "logs", "train"))
             if self.chief else tf.summary.create_noop_writer()
         )
+        validation_writer = (
+            tf.summary.create_file_writer(os.path.join(self.run_dir, "logs", "validation"))
+            if self.chief and self._evaluation is not None else tf.summary.create_noop_writer()
+        )
+        eval_interval = self.options.evaluation_interval
         history, log_window, checkpoint_window = [], [], []
         first_step_end = None
         last_checkpoint = start_step
@@ -195,14 +272,22 @@ class _Run:
                 if first_step_end is None:
                     first_step_end = time.monotonic()
                 self._check_finite(step, metrics, last_checkpoint)
-                self._display.update(step, metrics)
+                self._display.record(step)
                 metrics["examples_per_second"] = self._display.examples_per_second
                 history.append({"step": step, **metrics})
                 log_window.append(metrics)
                 checkpoint_window.append(metrics)
+                # The line shows the means since the last log point: at a log point, what is logged.
+                window_means = _means(log_window)
+                window_means["examples_per_second"] = metrics["examples_per_second"]  # already a moving rate
+                self._display.show(step, window_means)
                 if step % options.log_every == 0 or step == total_steps:
-                    self._write_summaries(step, log_window)
+                    self._write_summaries(step, window_means)
                     log_window = []
+                if self._evaluation is not None and (step % eval_interval == 0 or step == total_steps):
+                    seconds = self._evaluate(step, total_steps, validation_writer)
+                    self._display.exclude(seconds)  # throughput counts training only
+                    first_step_end += seconds
                 if step % options.checkpoint_every == 0 or step == total_steps:
                     started = time.monotonic()
                     path = checkpoints.save(step)
@@ -210,6 +295,7 @@ class _Run:
                     self._summarise_checkpoint(step, total_steps, checkpoint_window, path, time.monotonic() - started)
                     checkpoint_window = []
             writer.flush()
+        validation_writer.flush()
         steps_after_first = total_steps - start_step - 1
         rate = (
             steps_after_first * self.config.batch_size / (time.monotonic() - first_step_end)
@@ -234,18 +320,20 @@ class _Run:
             f"{kept}. Lower --learning-rate, lengthen --warmup-steps, or use --precision bf16/fp32."
         )
 
-    def _write_summaries(self, step, window):
-        from electra_tf.training.summaries import write_scalar
+    def _write_summaries(self, step, window_means):
+        from electra_tf.training.summaries import write_scalars
 
-        for name, value in _means(window).items():
-            write_scalar(name, value, step=step)
+        write_scalars(window_means, step=step)
+        logged = {name: value for name, value in window_means.items()
+                  if name != "loss_scale" or self.options.precision == "fp16"}
+        self._history.write(step, "train", logged)
 
     def _summarise_checkpoint(self, step, total_steps, window, path, seconds):
         from electra_tf.training.progress import checkpoint_summary
 
         self._message(
             checkpoint_summary(step, total_steps, _means(window), self._display.examples_per_second,
-                               os.path.relpath(path, self.run_dir), seconds)
+                               os.path.relpath(path, self.run_dir), seconds, window_steps=len(window))
         )
 
     def _write_final(self, pretrainer):

@@ -60,13 +60,30 @@ class ProgressDisplay:
 
     def update(self, step: int, metrics: dict) -> None:
         """Records that `step` finished with `metrics` and shows the line when due."""
+        self.record(step)
+        self.show(step, metrics)
+
+    def record(self, step: int) -> None:
+        """Records the time at which `step` finished (for examples/s and the ETA)."""
         if self._first_update:  # the first step includes tracing and compilation: not part of the rate
             self._times.clear()
             self._first_update = False
         self._times.append((step, time.monotonic()))
+
+    def exclude(self, seconds: float) -> None:
+        """Leaves `seconds` just spent on something else (a held-out evaluation) out of the rate and the ETA."""
+        self._times = collections.deque(((step, moment + seconds) for step, moment in self._times),
+                                        maxlen=self._times.maxlen)
+
+    def show(self, step: int, metrics: dict) -> None:
+        """Shows the line for `step` when due: every step on a terminal, every `log_every` steps otherwise.
+
+        `metrics` are shown as given (the run passes the means since the last log point, the values it logs);
+        an `examples_per_second` entry replaces the display's own moving-window rate.
+        """
         if not self.enabled or not (self.interactive or step % self.log_every == 0 or step == self.total_steps):
             return
-        rate = self.examples_per_second
+        rate = metrics.get("examples_per_second", self.examples_per_second)
         steps_per_second = rate / self.examples_per_step if rate else 0.0
         eta = format_duration((self.total_steps - step) / steps_per_second) if steps_per_second else "?"
         values = " - ".join(f"{name}: {metrics[name]:.4f}" for name in SHOWN_METRICS if name in metrics)
@@ -99,12 +116,27 @@ class ProgressDisplay:
             self._line_open = False
 
 
-def checkpoint_summary(step, total_steps, window_means: dict, examples_per_second, path, seconds) -> str:
-    """The one-line summary printed after each checkpoint."""
+def checkpoint_summary(step, total_steps, window_means: dict, examples_per_second, path, seconds,
+                       window_steps: int | None = None) -> str:
+    """The one-line summary printed after each checkpoint: means over the `window_steps` steps since the last one."""
     parts = [f"step {step}/{total_steps}"]
+    if window_steps:
+        parts[0] += f" (means of steps {step - window_steps + 1}-{step})"
     for name in ("loss", "mlm_loss", "rtd_loss", "mlm_accuracy", "rtd_accuracy", "learning_rate", "gradient_norm"):
         if name in window_means:
             parts.append(f"{name} {window_means[name]:.4g}")
     parts.append(f"{examples_per_second:,.1f} examples/s")
     parts.append(f"saved {path} ({seconds:.1f} s)")
+    return " | ".join(parts)
+
+
+VALIDATION_METRICS = ("loss", "mlm_loss", "mlm_accuracy", "rtd_loss", "rtd_accuracy", "rtd_precision", "rtd_recall",
+                      "rtd_auc")
+
+
+def validation_summary(step, total_steps, metrics: dict, seconds) -> str:
+    """The one-line summary printed after each held-out evaluation."""
+    parts = [f"validation step {step}/{total_steps}"]
+    parts += [f"{name} {metrics[name]:.4f}" for name in VALIDATION_METRICS if name in metrics]
+    parts.append(f"{int(metrics.get('examples', 0)):,} examples ({seconds:.1f} s)")
     return " | ".join(parts)

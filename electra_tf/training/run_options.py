@@ -59,7 +59,9 @@ class PretrainOptions:
     checkpoint_every: int = 1000  # steps between checkpoints
     keep_checkpoints: int = 3  # rolling checkpoints kept
     log_every: int = 100  # steps between TensorBoard points and progress lines (non-interactive)
-    seed: int = 0  # masking/sampling streams and the data shuffle
+    eval_every: int | None = None  # steps between held-out evaluations (None: at each checkpoint; 0: never)
+    eval_batches: int = 20  # held-out batches per evaluation (fewer when the split is smaller)
+    seed: int = 0  # masking/sampling streams, the data shuffle and the (fixed) evaluation masks
 
     def __post_init__(self):
         if bool(self.data_dir) == bool(self.corpus):
@@ -72,10 +74,22 @@ class PretrainOptions:
             raise InputError(f"Unknown precision {self.precision!r}; expected one of {', '.join(PRECISIONS)}.")
         if self.preset is not None and self.preset not in PRESETS:
             raise InputError(f"Unknown preset {self.preset!r}; expected one of {', '.join(sorted(PRESETS))}.")
-        for name in ("grad_accum", "checkpoint_every", "keep_checkpoints", "log_every"):
+        if self.eval_every is not None and (
+            isinstance(self.eval_every, bool) or not isinstance(self.eval_every, int) or self.eval_every < 0
+        ):
+            raise InputError(
+                f"Received an invalid value for eval_every, expected a non-negative integer (0: no evaluation). "
+                f"Received: {self.eval_every!r}"
+            )
+        for name in ("grad_accum", "checkpoint_every", "keep_checkpoints", "log_every", "eval_batches"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise InputError(f"Received an invalid value for {name}, expected a positive integer. Received: {value!r}")
+
+    @property
+    def evaluation_interval(self) -> int:
+        """Steps between held-out evaluations: `eval_every`, or `checkpoint_every` when unset (0: none)."""
+        return self.checkpoint_every if self.eval_every is None else self.eval_every
 
     @property
     def dtype_policy(self) -> str:

@@ -22,12 +22,17 @@ from electra_serving.errors import (
     UnimplementedError,
 )
 from electra_serving.results import Encoding, MaskFill, ModelMetadata, SignatureInfo, TokenScores, VersionStatus
+from electra_serving.results import GeneratedText, RankedText
+from electra_serving.results import Answer, Classification, TaggedWord
 from electra_serving.retry import RetryPolicy
 
 __all__ = [
+    "Answer",
+    "Classification",
     "Client",
     "DeadlineExceededError",
     "Encoding",
+    "GeneratedText",
     "FailedPreconditionError",
     "InternalError",
     "InvalidArgumentError",
@@ -35,9 +40,11 @@ __all__ = [
     "ModelMetadata",
     "NotFoundError",
     "ResourceExhaustedError",
+    "RankedText",
     "RetryPolicy",
     "ServingError",
     "SignatureInfo",
+    "TaggedWord",
     "TokenScores",
     "UnavailableError",
     "UnimplementedError",

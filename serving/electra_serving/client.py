@@ -17,6 +17,8 @@ import numpy as np
 
 from electra_serving import signatures as keys
 from electra_serving.results import Encoding, MaskFill, ModelMetadata, SignatureInfo, TokenScores, VersionStatus
+from electra_serving.results import GeneratedText, RankedText
+from electra_serving.results import Answer, Classification, TaggedWord
 from electra_serving.retry import RetryPolicy
 
 _TRANSPORTS = ("grpc", "rest")
@@ -239,7 +241,124 @@ class Client:
             ])
         return results
 
+    def infill(self, texts: str | Sequence[str]) -> list[GeneratedText]:
+        """Per text, its `[MASK]` gaps filled by iterative mask-predict (the `infill` signature; greedy)."""
+        texts = _texts(texts)
+        return self._generated(texts, self.predict({keys.TEXT: texts}, keys.INFILL))
+
+    def generate(self, prefixes: str | Sequence[str], num_tokens: int | Sequence[int]) -> list[GeneratedText]:
+        """Per prefix, `num_tokens` word pieces appended by mask-predict, candidates reranked by the discriminator.
+
+        Args:
+            prefixes: one text or a list; `[MASK]`s in them are filled too.
+            num_tokens: int for every prefix, or one per prefix.
+        """
+        prefixes = _texts(prefixes)
+        counts = [num_tokens] * len(prefixes) if isinstance(num_tokens, int) else list(num_tokens)
+        if len(counts) != len(prefixes):
+            raise ValueError(f"num_tokens must be an int or one per prefix: received {len(counts)} for "
+                             f"{len(prefixes)} prefixes.")
+        outputs = self.predict({keys.TEXT: prefixes, keys.NUM_TOKENS: np.array(counts, np.int32)}, keys.GENERATE)
+        return self._generated(prefixes, outputs)
+
+    def rerank(self, candidates: str | Sequence[str]) -> list[RankedText]:
+        """Candidates (e.g. an ASR or MT n-best list) most natural first, by the discriminator.
+
+        Naturalness is the mean over a candidate's tokens ([CLS]/[SEP] excluded) of log P(original) =
+        log(1 - replaced_probability), as `electra_tf.scoring.naturalness` computes it.
+        """
+        candidates = _texts(candidates)
+        scored = []
+        for index, (text, scores) in enumerate(zip(candidates, self.score(candidates))):
+            inner = np.asarray(scores.replaced_probability[1:-1], np.float64)
+            value = float(np.mean(np.log(np.maximum(1.0 - inner, 1e-30)))) if inner.size else 0.0
+            scored.append(RankedText(text, value, index))
+        return sorted(scored, key=lambda ranked: (-ranked.naturalness, ranked.index))
+
+    @staticmethod
+    def _generated(texts: list[str], outputs: dict[str, np.ndarray]) -> list[GeneratedText]:
+        results = []
+        for row in range(len(texts)):
+            length = int(outputs[keys.INPUT_MASK][row].sum())
+            results.append(GeneratedText(
+                text=_decode(outputs[keys.OUTPUT_TEXT][row]),
+                candidates=[_decode(t) for t in outputs[keys.CANDIDATE_TEXTS][row]],
+                scores=outputs[keys.CANDIDATE_SCORES][row],
+                tokens=[_decode(t) for t in outputs[keys.TOKENS][row][:length]],
+                generated=outputs[keys.GENERATED][row][:length] > 0,
+            ))
+        return results
+
     def encode(self, texts: str | Sequence[str]) -> Encoding:
         """Sentence vectors ([texts, hidden]) and token vectors ([texts, seq, hidden]) of the discriminator."""
         outputs = self.predict({keys.TEXT: _texts(texts)}, keys.ENCODE)
         return Encoding(outputs[keys.POOLED_OUTPUT], outputs[keys.SEQUENCE_OUTPUT], outputs.get(keys.INPUT_MASK))
+
+    # === Fine-tuned models: classify, answer, tag ===
+
+    def classify(self, texts: str | Sequence[str], texts_b: str | Sequence[str] | None = None) -> list[Classification]:
+        """Per text (or pair, for a model fine-tuned on pairs), its label and class probabilities.
+
+        Args:
+            texts: one text or a list.
+            texts_b: the second texts of a pair task, as many as `texts` (one str pairs with every text).
+
+        Returns:
+            list[Classification]; a regression model fills `score` instead of `label`.
+        """
+        texts = _texts(texts)
+        inputs = {keys.TEXT: texts}
+        if texts_b is not None:
+            texts_b = [texts_b] * len(texts) if isinstance(texts_b, str) else _texts(texts_b)
+            if len(texts_b) != len(texts):
+                raise ValueError(f"texts_b must match texts: received {len(texts_b)} second texts for "
+                                 f"{len(texts)} texts.")
+            inputs[keys.TEXT_B] = texts_b
+        outputs = self.predict(inputs, keys.CLASSIFY)
+        if keys.SCORE in outputs and keys.LABEL not in outputs:  # a regression model
+            return [Classification(None, None, {}, float(score)) for score in outputs[keys.SCORE]]
+        results = []
+        for row in range(len(texts)):
+            names = [_decode(label) for label in outputs[keys.LABELS][row]]
+            probabilities = {name: float(p) for name, p in zip(names, outputs[keys.PROBABILITIES][row])}
+            results.append(Classification(_decode(outputs[keys.LABEL][row]), int(outputs[keys.LABEL_ID][row]),
+                                          probabilities))
+        return results
+
+    def answer(self, questions: str | Sequence[str], contexts: str | Sequence[str]) -> list[Answer]:
+        """Per question, its answer in its context (one context str is used for every question).
+
+        Returns:
+            list[Answer]: `text == context[start:end]`; `has_answer` is False (text "", start = end = -1) when a
+            SQuAD 2.0 model finds no answer.
+        """
+        questions = _texts(questions)
+        contexts = [contexts] * len(questions) if isinstance(contexts, str) else _texts(contexts)
+        if len(contexts) != len(questions):
+            raise ValueError(f"contexts must match questions: received {len(contexts)} contexts for "
+                             f"{len(questions)} questions.")
+        outputs = self.predict({keys.QUESTION: questions, keys.CONTEXT: contexts}, keys.ANSWER)
+        null = outputs.get(keys.NULL_SCORE_DIFF)
+        return [
+            Answer(_decode(outputs[keys.ANSWER][row]), int(outputs[keys.ANSWER_START][row]),
+                   int(outputs[keys.ANSWER_END][row]), float(outputs[keys.SCORE][row]),
+                   float(null[row]) if null is not None else 0.0)
+            for row in range(len(questions))
+        ]
+
+    def tag(self, texts: str | Sequence[str]) -> list[list[TaggedWord]]:
+        """Per text, its words with their tags and character spans (`text[word.start:word.end] == word.word`)."""
+        texts = _texts(texts)
+        outputs = self.predict({keys.TEXT: texts}, keys.TAG)
+        words, tags = outputs[keys.WORDS], outputs[keys.TAGS]
+        starts, ends = outputs[keys.WORD_STARTS], outputs[keys.WORD_ENDS]
+        probabilities = outputs.get(keys.TAG_PROBABILITIES)
+        results = []
+        for row in range(len(texts)):
+            count = sum(1 for word in words[row] if len(word))  # "" pads rows with fewer words
+            results.append([
+                TaggedWord(_decode(words[row][i]), _decode(tags[row][i]), int(starts[row][i]), int(ends[row][i]),
+                           float(probabilities[row][i]) if probabilities is not None else 1.0)
+                for i in range(count)
+            ])
+        return results

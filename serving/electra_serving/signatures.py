@@ -33,9 +33,39 @@ TOP_IDS = "top_ids"  # int32 [batch, masks, k]
 MASK_POSITIONS = "mask_positions"  # int32 [batch, masks], index of each [MASK] in the sequence; -1 = no mask
 MASK_TOKEN = "[MASK]"  # how a text marks a position to fill; one row of `top_*` per occurrence.
 
+# === Generation: `infill` (input `text` with [MASK] gaps), `generate` (inputs `text`, `num_tokens`) ===
+INFILL = "infill"
+GENERATE = "generate"
+NUM_TOKENS = "num_tokens"  # int32 [batch], word pieces `generate` appends to each prefix.
+OUTPUT_TEXT = "output_text"  # string [batch], the best filled text.
+CANDIDATE_TEXTS = "candidate_texts"  # string [batch, candidates], best first.
+CANDIDATE_SCORES = "candidate_scores"  # float [batch, candidates], the discriminator's mean log P(original).
+GENERATED = "generated"  # int32 [batch, seq], 1 where a token was generated.
+
 # === Outputs: encode (TF Hub BERT convention) ===
 POOLED_OUTPUT = "pooled_output"  # float [batch, hidden]
 SEQUENCE_OUTPUT = "sequence_output"  # float [batch, seq, hidden]
+
+# === Signatures of fine-tuned models: classify, answer, tag ===
+CLASSIFY = "classify"  # label and class probabilities (regression: score) of `text` (+ `text_b` for pair tasks)
+ANSWER = "answer"  # `question` + `context` -> answer text and character offsets; also the answer text output
+TAG = "tag"  # a tag per word of `text`, with character spans
+TEXT_B = "text_b"  # string [batch], the second text of a pair task
+QUESTION = "question"  # string [batch]
+CONTEXT = "context"  # string [batch]
+LABEL = "label"  # string [batch]
+LABEL_ID = "label_id"  # int32 [batch]
+PROBABILITIES = "probabilities"  # float [batch, classes]
+LABELS = "labels"  # string [batch, classes], class names in index order
+SCORE = "score"  # float [batch]: regression prediction (classify); start + end logit (answer)
+ANSWER_START = "start"  # int32 [batch], character offset in the context; -1 = no answer
+ANSWER_END = "end"  # int32 [batch], character offset just past the answer; -1 = no answer
+NULL_SCORE_DIFF = "null_score_diff"  # float [batch], SQuAD 2.0: above the model's threshold = no answer
+WORDS = "words"  # string [batch, words]; "" pads shorter rows
+TAGS = "tags"  # string [batch, words]
+TAG_PROBABILITIES = "tag_probabilities"  # float [batch, words]
+WORD_STARTS = "word_starts"  # int32 [batch, words], character offsets; -1 pads
+WORD_ENDS = "word_ends"  # int32 [batch, words]
 
 
 def token_ids_twin(signature_name: str) -> str:

@@ -37,6 +37,12 @@ def add_parser(subparsers) -> None:
         "(default: detected per file)",
     )
     parser.add_argument("--max-line-chars", type=int, default=10_000, help="cut longer sentences (default 10000)")
+    parser.add_argument(
+        "--validation-fraction", type=float, default=0.01, metavar="F",
+        help="share of the corpus held out for evaluation, by whole documents (at least 3 when the corpus has "
+        "30 or more; a corpus of a few long documents gives one contiguous span of each); written to "
+        "--out/validation/; 0 holds nothing out (default 0.01)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -53,6 +59,7 @@ def run(args) -> int:
         corpus=CorpusOptions(
             corpus_format=args.format, strip_gutenberg=args.strip_gutenberg, max_line_chars=args.max_line_chars
         ),
+        validation_fraction=args.validation_fraction,
     )
     display = _ProgressLine()
     manifest = prepare_pretraining_data(args.corpus, args.vocab, args.out, options, progress=display)
@@ -116,8 +123,26 @@ def format_summary(manifest) -> str:
             f"  note: {counts['gutenberg_files']} file(s) have Project Gutenberg markers; "
             "--strip-gutenberg removes their licence text"
         )
+    lines.append(format_validation(manifest))
     lines.append(
         f"  vocabulary: {manifest.vocab_path} ({manifest.vocab_size:,} tokens, sha256 {manifest.vocab_hash[:12]}, "
         f"{'lower-cased' if manifest.lowercase else 'cased'}); manifest: {manifest.data_dir}/manifest.json"
     )
     return "\n".join(lines)
+
+
+def format_validation(manifest) -> str:
+    """The summary line of the held-out split."""
+    split = manifest.validation
+    if not split or split.get("mode", "none") == "none":
+        fraction = split.get("fraction", 0) if split else 0
+        reason = "--validation-fraction 0" if not fraction else "the corpus is too small for the fraction"
+        return f"  held out: nothing ({reason}); pretrain cannot evaluate on held-out text"
+    unit = "whole document(s) of"
+    if split["mode"] == "spans":
+        unit = "contiguous span(s), at most one per document, from"
+    return (
+        f"  held out: {split['documents']:,} {unit} {split['corpus_documents']:,} documents, {split['sentences']:,} of "
+        f"{split['corpus_sentences']:,} sentences -> {manifest.num_validation_examples:,} examples in "
+        f"{manifest.data_dir}/validation/ (fraction {split['fraction']}, seed {split['seed']})"
+    )

@@ -43,7 +43,13 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--keep-checkpoints", type=int, default=3, metavar="N", help="rolling checkpoints kept (default 3)")
     parser.add_argument("--log-every", type=int, default=100, metavar="STEPS",
                         help="steps between TensorBoard points and progress lines in logs (default 100)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of masking, sampling and data order (default 0)")
+    parser.add_argument("--eval-every", type=int, metavar="STEPS",
+                        help="steps between held-out evaluations (MLM and RTD metrics, ROC-AUC) on the --data folder's "
+                        "held-out split (default: at each checkpoint and the last step; 0: never)")
+    parser.add_argument("--eval-batches", type=int, default=20, metavar="N",
+                        help="held-out batches per evaluation, always the same ones with the same masks (default 20)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed of masking, sampling, data order and the evaluation masks (default 0)")
     parser.set_defaults(handler=run)
 
 
@@ -72,6 +78,8 @@ def run(args) -> int:
         checkpoint_every=args.checkpoint_every,
         keep_checkpoints=args.keep_checkpoints,
         log_every=args.log_every,
+        eval_every=args.eval_every,
+        eval_batches=args.eval_batches,
         seed=args.seed,
     )
     try:

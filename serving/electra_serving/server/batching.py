@@ -7,6 +7,12 @@ workers each take the oldest queue whose tasks fill `max_batch_size` rows or who
 rows of every output. Tasks join a batch only when their inputs have the same shape beyond dimension 0, or
 any shape when `pad_variable_length_inputs` pads them (with 0 or b"") to the longest.
 
+The oldest task of a queue always runs in its next batch; the rest of the batch is filled with the queued
+tasks that can merge with it, in arrival order, skipping those that cannot (token-id requests of another
+length, without padding) rather than stopping at the first. Raw-text requests (string `[batch]`) always merge;
+a length-bucketed export then pads the merged batch to its longest text's bucket, so each task receives its
+rows at that length (the `input_mask` output marks its real tokens), as from TF Serving.
+
 Example:
     >>> options = BatchingOptions(max_batch_size=32, batch_timeout_micros=2000, num_batch_threads=2)
     >>> scheduler = BatchScheduler(options, run_batch)  # doctest: +SKIP
@@ -244,13 +250,18 @@ class BatchScheduler:
         return None, wait
 
     def _take_batch(self, queue: _Queue) -> list[_Task]:
+        """The oldest task and, in arrival order, every later one that fits beside it and has its shape key."""
         limit = self.options.execution_batch_size
         first = queue.tasks.popleft()
-        batch, rows = [first], first.size
-        while queue.tasks and rows + queue.tasks[0].size <= limit and queue.tasks[0].shape_key == first.shape_key:
+        batch, rows, skipped = [first], first.size, []
+        while queue.tasks and rows < limit:
             task = queue.tasks.popleft()
-            batch.append(task)
-            rows += task.size
+            if task.shape_key == first.shape_key and rows + task.size <= limit:
+                batch.append(task)
+                rows += task.size
+            else:
+                skipped.append(task)
+        queue.tasks.extendleft(reversed(skipped))  # back in front, in their order
         queue.pending_rows -= rows
         self._pending.remove(queue)
         if queue.tasks:
