@@ -17,10 +17,12 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 
 from electra_tf.config import ElectraConfig
 from electra_tf.errors import InputError
@@ -40,28 +42,55 @@ def save_model_dir(pretrainer, model_dir, vocab_file=None, lowercase=True) -> st
     Returns: the model directory path.
     """
     model_dir = os.path.abspath(os.fspath(model_dir))
-    parent = os.path.dirname(model_dir)
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=".tmp-" + os.path.basename(model_dir) + "-", dir=parent)
-    try:
+    with staged_dir(model_dir) as staging:
         pretrainer.config.save(os.path.join(staging, CONFIG_FILE))
         pretrainer.save_weights(os.path.join(staging, WEIGHTS_FILE))
         if vocab_file is not None:
             shutil.copyfile(vocab_file, os.path.join(staging, VOCAB_FILE))
             with open(os.path.join(staging, TOKENIZER_FILE), "w", encoding="utf-8") as f:
                 json.dump({"lowercase": bool(lowercase)}, f)
-        if os.path.isdir(model_dir):
-            retired = model_dir + ".old"
-            shutil.rmtree(retired, ignore_errors=True)
-            os.rename(model_dir, retired)
-            os.rename(staging, model_dir)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.rename(staging, model_dir)
+    return model_dir
+
+
+@contextlib.contextmanager
+def staged_dir(target) -> Iterator[str]:
+    """A temporary sibling folder of `target` to write into, renamed to `target` when the block succeeds.
+
+    A reader never sees a half-written `target`; an existing one is replaced (`replace_dir`). When the block
+    raises, the staging folder is deleted and `target` is left as it was.
+
+    Args:
+        target: str or os.PathLike. The folder to write; its parent is created when missing.
+
+    Yields:
+        str. The staging folder (`.tmp-NAME-XXXX` beside `target`).
+
+    Example:
+    >>> with staged_dir("/tmp/m") as staging:  # doctest: +SKIP
+    ...     open(os.path.join(staging, "config.json"), "w").write("{}")
+    """
+    target = os.path.abspath(os.fspath(target))
+    parent = os.path.dirname(target)
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(prefix=".tmp-" + os.path.basename(target) + "-", dir=parent)
+    try:
+        yield staging
+        replace_dir(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return model_dir
+
+
+def replace_dir(staging: str, target: str) -> None:
+    """Renames `staging` to `target`, replacing an existing `target` (moved aside first, then deleted)."""
+    if os.path.isdir(target):
+        retired = target + ".old"
+        shutil.rmtree(retired, ignore_errors=True)
+        os.rename(target, retired)
+        os.rename(staging, target)
+        shutil.rmtree(retired, ignore_errors=True)
+    else:
+        os.rename(staging, target)
 
 
 FINAL_DIR = "final"  # a pretraining run directory's model directory

@@ -16,16 +16,16 @@ VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + WORDS
 SEQ_LENGTH = 16
 
 
-def write_vocab(folder: pathlib.Path) -> pathlib.Path:
-    """Writes VOCAB as `folder/vocab.txt` and returns its path."""
+def write_vocab(folder: pathlib.Path, vocab=VOCAB) -> pathlib.Path:
+    """Writes `vocab` (default VOCAB) as `folder/vocab.txt` and returns its path."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / "vocab.txt"
-    path.write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
+    path.write_text("\n".join(vocab) + "\n", encoding="utf-8")
     return path
 
 
 def tiny_config(**overrides):
-    """An ElectraConfig of a few thousand parameters whose special ids match VOCAB."""
+    """An ElectraConfig of a few thousand parameters whose special ids match VOCAB (ids 0-4: [PAD] ... [MASK])."""
     from electra_tf import ElectraConfig
 
     values = dict(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import pathlib
 import tempfile
 
+import export_test_model
+
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + (
     "the a cat dog sat on mat ran fast slow big small red blue house tree hello world is was and of to in run "
     "##s ##ed ##ing ##er . , ! ? un ##able 今 天 气 很 好 ， 适 合 户 外 活 动 。"
@@ -30,23 +32,19 @@ _CACHE: dict[str, pathlib.Path] = {}
 
 
 def write_vocab(folder: pathlib.Path) -> pathlib.Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "vocab.txt"
-    path.write_text("\n".join(VOCAB) + "\n", encoding="utf-8")
-    return path
+    """Writes VOCAB as `folder/vocab.txt` and returns its path."""
+    return export_test_model.write_vocab(folder, VOCAB)
 
 
 def tiny_config(**overrides):
-    from electra_tf import ElectraConfig
-
+    """The export tests' config (the same special ids) for VOCAB: wider, one head, no dropout, trains fast."""
     values = dict(
-        vocab_size=len(VOCAB), pad_id=0, unk_id=1, cls_id=2, sep_id=3, mask_id=4, seq_length=SEQ_LENGTH,
-        num_layers=2, hidden_size=64, num_heads=1, intermediate_size=128, embedding_size=32,
-        generator_hidden_fraction=0.5, max_position_embeddings=32, hidden_dropout=0.0, attention_dropout=0.0,
+        vocab_size=len(VOCAB), seq_length=SEQ_LENGTH, num_layers=2, hidden_size=64, num_heads=1,
+        intermediate_size=128, embedding_size=32, generator_hidden_fraction=0.5, max_position_embeddings=32,
+        hidden_dropout=0.0, attention_dropout=0.0,
         warmup_steps=0, disallow_correct=True,  # every sample is a replacement: the discriminator learns fast
     )
-    values.update(overrides)
-    return ElectraConfig.preset("tiny", **values)
+    return export_test_model.tiny_config(**{**values, **overrides})
 
 
 def trained_model_dir() -> pathlib.Path:

@@ -15,6 +15,8 @@ import time
 import numpy as np
 import pytest
 
+from pretrain_helpers import scalar_curve
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ENVIRONMENT = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": ROOT + os.pathsep + os.path.join(ROOT, "serving")}
 
@@ -88,22 +90,6 @@ def _start_workers(args, ports):
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         ))
     return processes
-
-
-def scalar_curve(run_dir, tag="loss") -> dict:
-    """step -> value of a TensorBoard scalar of the chief; later event files (a resumed run) win."""
-    import glob
-
-    import tensorflow as tf
-
-    curve = {}
-    files = sorted(glob.glob(os.path.join(run_dir, "logs", "train", "events.out.tfevents.*")), key=os.path.getmtime)
-    for path in files:
-        for event in tf.compat.v1.train.summary_iterator(path):
-            for value in event.summary.value:
-                if value.tag == tag:
-                    curve[event.step] = float(tf.make_ndarray(value.tensor))
-    return curve
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,8 @@ import time
 import numpy as np
 import pytest
 
+from pretrain_helpers import scalar_curve
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--preset", "tiny", "--seq-length", "32", "--batch-size", "8"]
 
@@ -58,30 +60,8 @@ def _cli(args, **kwargs):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
 
 
-def scalar_curve(run_dir, tag="loss") -> dict:
-    """step -> value of a TensorBoard scalar; later event files (a resumed run) win."""
-    import tensorflow as tf
-
-    curve = {}
-    files = sorted(glob.glob(os.path.join(run_dir, "logs", "train", "events.out.tfevents.*")), key=os.path.getmtime)
-    for path in files:
-        for event in tf.compat.v1.train.summary_iterator(path):
-            for value in event.summary.value:
-                if value.tag == tag:
-                    curve[event.step] = float(tf.make_ndarray(value.tensor))
-    return curve
-
-
-def test_sigkill_mid_run_resumes_to_the_same_loss_curve(corpus, english_vocab, tmp_path):
-    from electra_tf.training import pretrain
-
-    steps = 12
-    reference = pretrain(_options(corpus, english_vocab, tmp_path / "reference", steps=steps, checkpoint_every=4))
-    reference_losses = {entry["step"]: entry["loss"] for entry in reference.history}
-
-    run_dir = tmp_path / "killed"
-    args = ["--corpus", corpus, "--vocab", str(english_vocab), "--out", str(run_dir), *TINY, "--steps", str(steps),
-            "--checkpoint-every", "4", "--log-every", "1", "--strategy", "default"]
+def _kill_after_a_checkpoint_and_resume(args, run_dir, steps):
+    """Runs `pretrain ARGS`, SIGKILLs it once it wrote a checkpoint, runs it again; returns the resumed stdout."""
     process = _cli(args)
     state_file = run_dir / "checkpoints" / "checkpoint"
     deadline = time.monotonic() + 120
@@ -97,6 +77,20 @@ def test_sigkill_mid_run_resumes_to_the_same_loss_curve(corpus, english_vocab, t
     stdout, stderr = resumed.communicate(timeout=180)
     assert resumed.returncode == 0, stderr[-3000:]
     assert "resuming at step" in stderr
+    return stdout
+
+
+def test_sigkill_mid_run_resumes_to_the_same_loss_curve(corpus, english_vocab, tmp_path):
+    from electra_tf.training import pretrain
+
+    steps = 12
+    reference = pretrain(_options(corpus, english_vocab, tmp_path / "reference", steps=steps, checkpoint_every=4))
+    reference_losses = {entry["step"]: entry["loss"] for entry in reference.history}
+
+    run_dir = tmp_path / "killed"
+    args = ["--corpus", corpus, "--vocab", str(english_vocab), "--out", str(run_dir), *TINY, "--steps", str(steps),
+            "--checkpoint-every", "4", "--log-every", "1", "--strategy", "default"]
+    stdout = _kill_after_a_checkpoint_and_resume(args, run_dir, steps)
     assert stdout.strip() == str(run_dir / "final")
     curve = scalar_curve(run_dir)
     assert sorted(curve) == sorted(reference_losses) == list(range(1, steps + 1))
@@ -132,21 +126,7 @@ def test_sigkill_mid_run_on_prepared_data_resumes_to_the_same_weights(prepared, 
 
     run_dir = tmp_path / "killed"
     args = [*common, "--out", str(run_dir)]
-    process = _cli(args)
-    state_file = run_dir / "checkpoints" / "checkpoint"
-    deadline = time.monotonic() + 120
-    while not state_file.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert process.poll() is None, "the run ended before it could be killed: " + process.communicate()[1][-2000:]
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    killed_at = max(scalar_curve(run_dir))
-    assert killed_at < steps
-
-    resumed = _cli(args)
-    _, stderr = resumed.communicate(timeout=180)
-    assert resumed.returncode == 0, stderr[-3000:]
-    assert "resuming at step" in stderr
+    _kill_after_a_checkpoint_and_resume(args, run_dir, steps)
     reference_curve, curve = scalar_curve(reference_dir), scalar_curve(run_dir)
     assert sorted(curve) == sorted(reference_curve) == list(range(1, steps + 1))
     np.testing.assert_allclose([curve[s] for s in sorted(curve)], [reference_curve[s] for s in sorted(curve)],

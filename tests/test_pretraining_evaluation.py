@@ -195,3 +195,113 @@ def test_evaluate_pretraining_cli_prints_json_last_without_tensorflow_noise(trai
     assert "using the run's final model directory" in completed.stderr
     noise = [line for line in completed.stderr.splitlines() if any(marker in line for marker in NOISE_MARKERS)]
     assert not noise, noise
+
+
+class _FixedOutputsPretrainer:
+    """Stands in for an ElectraPretrainer: batch b's outputs are hand-written (the evaluator's seed word 1 is b)."""
+
+    def __init__(self, config, outputs_by_batch):
+        import tensorflow as tf
+
+        self.config = config
+        self._outputs = {name: tf.constant(np.stack([outputs[name] for outputs in outputs_by_batch]))
+                         for name in outputs_by_batch[0]}
+
+    def pretraining_outputs(self, inputs, seed, training=False):
+        import tensorflow as tf
+
+        return {name: tf.gather(value, seed[1]) for name, value in self._outputs.items()}
+
+
+def _one_hot_logits(predicted, vocab_size):
+    return np.eye(vocab_size, dtype=np.float32)[predicted] * 5.0  # [B, P, vocab]: arg-max `predicted`
+
+
+def test_accuracy_at_mask_and_unigram_baseline_by_hand():
+    """Two batches whose masks and predictions are written out, so every count below is checked by eye."""
+    import types
+
+    from electra_tf.evaluation import PretrainingEvaluator
+
+    # [PAD]=0, [CLS]=2, [SEP]=3, [MASK]=4; words 5..9.
+    config = types.SimpleNamespace(mask_id=4, special_ids=(0, 2, 3, 4), vocab_size=10, rtd_loss_weight=50.0)
+    batches = [
+        {"input_word_ids": np.array([[2, 5, 6, 5, 7, 5, 8, 3]]), "input_mask": np.ones([1, 8], np.int32)},
+        {"input_word_ids": np.array([[2, 6, 6, 6, 6, 7, 3, 0]]), "input_mask": np.array([[1, 1, 1, 1, 1, 1, 1, 0]])},
+    ]
+    for batch in batches:
+        batch["input_type_ids"] = np.zeros([1, 8], np.int32)
+    outputs = [
+        {  # chosen 1 ([MASK]), 2 ([MASK]), 3 (kept 5), 4 (random 9); the 5th slot is padding (weight 0)
+            "masked_word_ids": np.array([[2, 4, 4, 5, 9, 5, 8, 3]]),
+            "mask_positions": np.array([[1, 2, 3, 4, 1]]),
+            "mask_weights": np.array([[1.0, 1.0, 1.0, 1.0, 0.0]], np.float32),
+            "original_ids": np.array([[5, 6, 5, 7, 5]]),
+            "mlm_logits": _one_hot_logits(np.array([[5, 6, 5, 9, 5]]), 10),  # right, right, right (copied), wrong
+        },
+        {  # chosen 1 ([MASK]), 2 (kept 6), 5 ([MASK]); two padding slots
+            "masked_word_ids": np.array([[2, 4, 6, 6, 6, 4, 3, 0]]),
+            "mask_positions": np.array([[1, 2, 5, 0, 0]]),
+            "mask_weights": np.array([[1.0, 1.0, 1.0, 0.0, 0.0]], np.float32),
+            "original_ids": np.array([[6, 6, 7, 2, 2]]),
+            "mlm_logits": _one_hot_logits(np.array([[6, 6, 6, 2, 2]]), 10),  # right, right (copied), wrong
+        },
+    ]
+    for output in outputs:
+        output["mlm_loss"] = np.float32(1.5)
+    metrics = PretrainingEvaluator(_FixedOutputsPretrainer(config, outputs)).evaluate(batches)
+    assert metrics["masked_tokens"] == 7 and metrics["mask_token_positions"] == 4
+    assert metrics["mlm_accuracy"] == pytest.approx(5 / 7)  # kept tokens copied: counted right
+    assert metrics["mlm_accuracy_at_mask"] == pytest.approx(3 / 4)  # [MASK] at 5 right, 6 right; 6 right, 7 wrong
+    # Word counts of both batches: 5 x3, 6 x5, 7 x2, 8 x1 -> always "6"; [MASK] targets 5, 6, 6, 7 -> 2 of 4.
+    assert metrics["unigram_accuracy_at_mask"] == pytest.approx(2 / 4)
+    assert metrics["mlm_loss"] == pytest.approx(1.5) and "rtd_auc" not in metrics
+
+
+def _cli_json(capsys, *arguments):
+    from electra_tf.cli.main import main
+
+    capsys.readouterr()
+    assert main(["evaluate-pretraining", *arguments]) == 0
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_sampling_temperature_flag_sets_how_often_samples_replace(trained_run, tmp_path, capsys):
+    """A generator biased to always say "document": near temperature 0 it samples its arg-max, so a chosen
+    token is replaced exactly where the arg-max is wrong; at a huge temperature nearly every sample replaces."""
+    import shutil
+
+    from electra_tf.model_dir import WEIGHTS_FILE, load_model_dir
+
+    work, _, _ = trained_run
+    biased = tmp_path / "biased"
+    shutil.copytree(work / "run" / "final", biased)
+    pretrainer, _ = load_model_dir(biased, with_tokenizer=False)
+    (bias,) = [weight for weight in pretrainer.generator.weights if "output_bias" in weight.path]
+    values = bias.numpy()
+    values[5] += 30.0  # "document"
+    bias.assign(values)
+    pretrainer.save_weights(str(biased / WEIGHTS_FILE))
+
+    data = ["--model", str(biased), "--data", str(work / "data"), "--batches", "2"]
+    default = _cli_json(capsys, *data)
+    assert default["sampling_temperature"] == default["model_sampling_temperature"] == 1.0
+    for name in ("mlm_accuracy", "mlm_accuracy_at_mask", "unigram_accuracy_at_mask", "mask_token_positions"):
+        assert name in default, name
+    assert 0 < default["mask_token_positions"] <= default["masked_tokens"]
+    cold = _cli_json(capsys, *data, "--sampling-temperature", "1e-8")
+    hot = _cli_json(capsys, *data, "--sampling-temperature", "1e6")
+    assert cold["sampling_temperature"] == 1e-8 and hot["sampling_temperature"] == 1e6
+    assert cold["model_sampling_temperature"] == 1.0
+    assert cold["mlm_accuracy"] == default["mlm_accuracy"] == hot["mlm_accuracy"]  # the generator is unchanged
+    assert cold["mlm_accuracy"] > 0.05  # "document" is a frequent target
+    # "document" is also the most frequent held-out word (ties with "sentence" and "." go to the lowest id), so a
+    # generator that only ever says it scores exactly the unigram baseline at the [MASK] positions.
+    assert cold["mlm_accuracy_at_mask"] == pytest.approx(cold["unigram_accuracy_at_mask"])
+    replaced_cold = round(cold["replaced_fraction"] * cold["tokens"])
+    assert replaced_cold == round(cold["masked_tokens"] * (1 - cold["mlm_accuracy"]))
+    assert hot["replaced_fraction"] > cold["replaced_fraction"]
+    from electra_tf.cli.main import main
+
+    assert main(["evaluate-pretraining", *data, "--sampling-temperature", "0"]) == 2
+    assert "--sampling-temperature must be a positive number" in capsys.readouterr().err

@@ -137,3 +137,22 @@ def test_glob_patterns_with_a_label_make_one_finetuning_group(tmp_path):
     groups = summarize_finetuning(runs)
     assert [(group.name, group.values["mcc"]) for group in groups] == [("ELECTRA", [0.3, 0.4]), ("ft_random", [0.05])]
     assert main(["report", str(tmp_path / "nothing_*"), "--out", str(tmp_path / "out")]) == 2
+
+
+def test_history_reader_skips_a_torn_line_rejects_a_foreign_one_and_needs_no_tensorflow(tmp_path):
+    import subprocess
+    import sys
+
+    from electra_tf.errors import InputError
+    from electra_tf.reporting.runs import read_history_lines
+
+    path = tmp_path / "history.jsonl"
+    path.write_text('{"step": 1, "split": "train", "loss": null}\n\n{"step": 2, "spl\n')
+    lines = read_history_lines(str(path))
+    assert len(lines) == 1 and lines[0]["step"] == 1 and math.isnan(lines[0]["loss"])
+    path.write_text('{"step": 1, "split": "train"}\n[1, 2]\n')
+    with pytest.raises(InputError, match="history.jsonl:2 is not a history line"):
+        read_history_lines(str(path))
+    code = "import sys, electra_tf.reporting; print('tensorflow' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"  # `electra-tf report` starts without TensorFlow

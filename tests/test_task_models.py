@@ -2,6 +2,7 @@
 fine-tuned model directory (from our model directories and from a Hugging Face checkpoint)."""
 
 import math
+import os
 import shutil
 
 import keras
@@ -183,6 +184,25 @@ def test_task_model_dir_round_trip_and_encoder_from_model_dir(tmp_path):
     again, again_source = task_model_from_source(out, TaskSpec("regression", seq_length=16))
     assert again_source.kind == "fine-tuned model directory"
     np.testing.assert_array_equal(again.encoder(inputs).numpy(), model.encoder(inputs).numpy())
+
+
+def test_saving_a_task_model_dir_replaces_it_whole_and_a_failed_save_leaves_it(tmp_path):
+    from electra_tf.model_dir import staged_dir
+
+    spec = TaskSpec("classification", labels=("no", "yes"), seq_length=16)
+    model = build_task_model(tiny_config(), spec)
+    target = tmp_path / "task"
+    target.mkdir()
+    (target / "stale.txt").write_text("from an older save")
+    save_task_model_dir(model, target, spec)
+    assert sorted(os.listdir(target)) == ["config.json", "task.json", "task_model.weights.h5"]
+    with pytest.raises(RuntimeError, match="disk full"):
+        with staged_dir(target) as staging:
+            with open(os.path.join(staging, "task.json"), "w") as stream:
+                stream.write("{}")
+            raise RuntimeError("disk full")
+    assert sorted(os.listdir(tmp_path)) == ["task"]  # no staging or retired folder left behind
+    assert load_task_model_dir(target, with_tokenizer=False)[2] == spec
 
 
 def test_bad_specs_and_sources_are_input_errors(tmp_path):

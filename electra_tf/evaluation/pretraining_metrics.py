@@ -8,7 +8,16 @@ numbers, and evaluations of one run at different steps differ only by what the m
 Definitions (sums over every batch, then divided; not means of batch means):
 
 - `mlm_loss`: cross-entropy of the generator at the masked positions, mean over masked positions;
-  `mlm_accuracy`: share of masked positions whose arg-max prediction is the original token.
+  `mlm_accuracy`: share of masked positions whose arg-max prediction is the original token. The chosen
+  positions that keep their original token (15% with ELECTRA's `mask_token_rate` 0.85) are simply copied by
+  the generator, so this overstates what the generator learned.
+- `mlm_accuracy_at_mask`: the same, only at the chosen positions whose input became [MASK]
+  (`mask_token_positions` of them); the number to compare with the unigram baseline.
+- `unigram_accuracy_at_mask`: the accuracy at those positions of always predicting one token: the most
+  frequent non-special token (not [PAD]/[CLS]/[SEP]/[MASK]; lowest id on ties) of the evaluated batches'
+  inputs, masked or not. Token frequencies of the training data are not stored with prepared data, so the
+  evaluated batches stand in for them (held-out text of the same corpus). A generator that learned only
+  word frequencies scores about this.
 - `rtd_loss`: sigmoid cross-entropy of the discriminator over every non-pad token, mean over those tokens;
   `rtd_accuracy`, `rtd_precision`, `rtd_recall`: with "replaced" predicted where the logit > 0 (p > 0.5);
   `rtd_auc`: exact ROC-AUC of the discriminator's logits against the replaced labels over all non-pad tokens
@@ -22,6 +31,8 @@ Example:
 >>> metrics = evaluator.evaluate(validation_dataset("data/", batch_size=32), max_batches=20)  # doctest: +SKIP
 >>> round(metrics["rtd_auc"], 3), round(metrics["mlm_accuracy"], 3)  # doctest: +SKIP
 (0.812, 0.334)
+>>> round(metrics["mlm_accuracy_at_mask"], 3), round(metrics["unigram_accuracy_at_mask"], 3)  # doctest: +SKIP
+(0.221, 0.057)
 """
 
 from __future__ import annotations
@@ -95,8 +106,11 @@ class PretrainingEvaluator:
         self._step = tf.function(self._step_fn, reduce_retracing=True)
 
     def _step_fn(self, inputs, batch_index, seed):
-        """Sums of one batch, and the RTD logits/labels of its non-pad tokens (`[tokens]` each)."""
+        """Sums of one batch, the RTD logits/labels of its non-pad tokens (`[tokens]` each), and two token
+        histograms `[vocab]`: of the non-special input tokens, and of the originals at [MASK] positions."""
         import tensorflow as tf
+
+        config = self.pretrainer.config
 
         seed = tf.stack([tf.constant(EVAL_STREAM, tf.int64),
                          tf.cast(seed, tf.int64) * SEED_STRIDE + tf.cast(batch_index, tf.int64)])
@@ -104,18 +118,36 @@ class PretrainingEvaluator:
         weights = tf.cast(outputs["mask_weights"], tf.float32)  # [B, P]
         predicted = tf.argmax(outputs["mlm_logits"], axis=-1, output_type=tf.int32)  # [B, P]
         mlm_count = tf.reduce_sum(weights)
+        original_ids = tf.cast(outputs["original_ids"], tf.int32)  # [B, P]
+        correct = tf.cast(tf.equal(predicted, original_ids), tf.float32)  # [B, P]
+        # Chosen positions whose generator input is [MASK] (random tokens and kept originals are never [MASK]).
+        input_at_positions = tf.gather(tf.cast(outputs["masked_word_ids"], tf.int32),
+                                       tf.cast(outputs["mask_positions"], tf.int32), batch_dims=1)  # [B, P]
+        at_mask = tf.cast(tf.equal(input_at_positions, config.mask_id), tf.float32) * weights  # [B, P]
         sums = {
             "mlm_loss": tf.cast(outputs["mlm_loss"], tf.float32) * mlm_count,
-            "mlm_correct": tf.reduce_sum(tf.cast(tf.equal(predicted, outputs["original_ids"]), tf.float32) * weights),
+            "mlm_correct": tf.reduce_sum(correct * weights),
             "mlm_count": mlm_count,
+            "mask_correct": tf.reduce_sum(correct * at_mask),
+            "mask_count": tf.reduce_sum(at_mask),
         }
+        input_ids = tf.cast(inputs["input_word_ids"], tf.int32)  # [B, L]
+        is_word = tf.cast(inputs["input_mask"], tf.bool)  # [B, L]
+        for special_id in config.special_ids:
+            is_word &= tf.not_equal(input_ids, special_id)
+        histograms = (
+            tf.math.bincount(tf.boolean_mask(input_ids, is_word), minlength=config.vocab_size,
+                             maxlength=config.vocab_size, dtype=tf.float32),  # [vocab]
+            tf.math.bincount(tf.boolean_mask(original_ids, at_mask > 0), minlength=config.vocab_size,
+                             maxlength=config.vocab_size, dtype=tf.float32),  # [vocab]
+        )
         if "rtd_logits" not in outputs:
-            return sums, tf.zeros([0], tf.float32), tf.zeros([0], tf.int32)
+            return sums, tf.zeros([0], tf.float32), tf.zeros([0], tf.int32), histograms
         real = tf.cast(inputs["input_mask"], tf.bool)  # [B, L]
         logits = tf.cast(outputs["rtd_logits"], tf.float32)  # [B, L]
         labels = tf.cast(outputs["rtd_labels"], tf.int32)  # [B, L]
         sums["rtd_loss"] = tf.cast(outputs["rtd_loss"], tf.float32) * tf.reduce_sum(tf.cast(real, tf.float32))
-        return sums, tf.boolean_mask(logits, real), tf.boolean_mask(labels, real)
+        return sums, tf.boolean_mask(logits, real), tf.boolean_mask(labels, real), histograms
 
     def evaluate(self, batches, max_batches: int | None = None, seed: int | None = None) -> dict:
         """Evaluates on an iterable of input dicts (e.g. a `tf.data.Dataset`).
@@ -127,7 +159,7 @@ class PretrainingEvaluator:
 
         Returns:
             dict of float: the metrics of the module docstring, plus `examples`, `tokens` (non-pad) and
-            `masked_tokens`.
+            `masked_tokens` and `mask_token_positions`.
 
         Raises:
             ValueError: no batches.
@@ -137,11 +169,14 @@ class PretrainingEvaluator:
         seed = tf.constant(self.seed if seed is None else int(seed), tf.int64)
         totals: dict = {}
         all_logits, all_labels = [], []
+        token_counts = target_counts = 0.0  # [vocab] each once a batch is in
         examples = 0
         for index, inputs in enumerate(batches):
             if max_batches is not None and index >= max_batches:
                 break
-            sums, logits, labels = self._step(inputs, tf.constant(index, tf.int64), seed)
+            sums, logits, labels, (tokens, targets) = self._step(inputs, tf.constant(index, tf.int64), seed)
+            token_counts = token_counts + tokens.numpy()
+            target_counts = target_counts + targets.numpy()
             for name, value in sums.items():
                 totals[name] = totals.get(name, 0.0) + float(value)
             all_logits.append(logits.numpy())
@@ -149,6 +184,8 @@ class PretrainingEvaluator:
             examples += int(inputs["input_mask"].shape[0])
         if not examples:
             raise ValueError("No held-out batches to evaluate: the dataset is empty.")
+        # Always predicting the most frequent evaluated token: right wherever that token is the [MASK] target.
+        totals["unigram_correct"] = float(target_counts[int(np.argmax(token_counts))]) if token_counts.any() else 0.0
         return metrics_from_totals(
             totals, np.concatenate(all_logits), np.concatenate(all_labels), examples,
             self.pretrainer.config.rtd_loss_weight,
@@ -161,7 +198,8 @@ def metrics_from_totals(totals: dict, rtd_logits: np.ndarray, rtd_labels: np.nda
 
     Args:
         totals: dict with `mlm_loss` (summed over masked positions), `mlm_correct`, `mlm_count`, and for
-            ELECTRA `rtd_loss` (summed over non-pad tokens).
+            ELECTRA `rtd_loss` (summed over non-pad tokens); optionally `mask_correct`, `mask_count` and
+            `unigram_correct` (at the [MASK] positions) for the `..._at_mask` metrics.
         rtd_logits: np.ndarray float [tokens]. Discriminator logits of every non-pad token (empty for MLM).
         rtd_labels: np.ndarray int [tokens]. 1 where the token was replaced.
         examples: int. Examples evaluated.
@@ -175,8 +213,14 @@ def metrics_from_totals(totals: dict, rtd_logits: np.ndarray, rtd_labels: np.nda
         "mlm_loss": totals["mlm_loss"] / mlm_count if mlm_count else math.nan,
         "mlm_accuracy": totals["mlm_correct"] / mlm_count if mlm_count else math.nan,
     }
-    metrics["loss"] = metrics["mlm_loss"]
     result = {"examples": float(examples), "masked_tokens": float(mlm_count)}
+    if "mask_count" in totals:
+        mask_count = totals["mask_count"]
+        metrics["mlm_accuracy_at_mask"] = totals["mask_correct"] / mask_count if mask_count else math.nan
+        metrics["unigram_accuracy_at_mask"] = (
+            totals.get("unigram_correct", math.nan) / mask_count if mask_count else math.nan)
+        result["mask_token_positions"] = float(mask_count)
+    metrics["loss"] = metrics["mlm_loss"]
     if "rtd_loss" in totals:
         tokens = rtd_logits.size
         labels = rtd_labels.astype(bool)  # [tokens]

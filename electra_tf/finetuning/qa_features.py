@@ -29,8 +29,36 @@ from electra_tf.finetuning.examples import QuestionAnsweringExample
 from electra_tf.finetuning.word_pieces import tokenize_texts, tokenize_with_offsets
 
 
+class WindowInputs:
+    """`len()` and `inputs()` of features made of F windows: `input_word_ids`, `input_mask`, `input_type_ids`.
+
+    A base of `QAFeatures` and `tagging_features.TaggingFeatures`, whose fields hold the three int32 [F, L] arrays.
+
+    Example:
+    >>> @dataclasses.dataclass
+    ... class Windows(WindowInputs):
+    ...     input_word_ids: np.ndarray
+    ...     input_mask: np.ndarray
+    ...     input_type_ids: np.ndarray
+    >>> windows = Windows(*[np.zeros([3, 8], np.int32)] * 3)
+    >>> len(windows), sorted(windows.inputs())
+    (3, ['input_mask', 'input_type_ids', 'input_word_ids'])
+    """
+
+    def __len__(self) -> int:
+        return int(self.input_word_ids.shape[0])
+
+    def inputs(self) -> dict[str, np.ndarray]:
+        """The TF Hub BERT input dict, int32 [F, L] each."""
+        return {
+            "input_word_ids": self.input_word_ids,
+            "input_mask": self.input_mask,
+            "input_type_ids": self.input_type_ids,
+        }
+
+
 @dataclasses.dataclass
-class QAFeatures:
+class QAFeatures(WindowInputs):
     """Model inputs, targets and the bookkeeping `qa_decoding.decode_qa` needs. F features of length L."""
 
     input_word_ids: np.ndarray  # int32 [F, L]
@@ -43,17 +71,6 @@ class QAFeatures:
     start_positions: np.ndarray  # int32 [F], first answer token, 0 ([CLS]) when none in this window
     end_positions: np.ndarray  # int32 [F], last answer token (inclusive), 0 when none
     answerable: np.ndarray  # int32 [F], 1 when the window holds the answer
-
-    def __len__(self) -> int:
-        return int(self.input_word_ids.shape[0])
-
-    def inputs(self) -> dict[str, np.ndarray]:
-        """The TF Hub BERT input dict, int32 [F, L] each."""
-        return {
-            "input_word_ids": self.input_word_ids,
-            "input_mask": self.input_mask,
-            "input_type_ids": self.input_type_ids,
-        }
 
     def targets(self) -> dict[str, np.ndarray]:
         """Training targets: `start_positions`, `end_positions`, `answerable`, int32 [F] each."""

@@ -23,14 +23,14 @@ import numpy as np
 
 from electra_tf.errors import InputError
 from electra_tf.finetuning.examples import TaggingExample
-from electra_tf.finetuning.qa_features import doc_spans, max_context_flags
+from electra_tf.finetuning.qa_features import WindowInputs, doc_spans, max_context_flags
 from electra_tf.finetuning.word_pieces import tokenize_texts
 
 IGNORED_LABEL = -1  # label of positions that carry no word's tag
 
 
 @dataclasses.dataclass
-class TaggingFeatures:
+class TaggingFeatures(WindowInputs):
     """Model inputs, per-position labels and the word bookkeeping of F windows of length L."""
 
     input_word_ids: np.ndarray  # int32 [F, L]
@@ -40,17 +40,6 @@ class TaggingFeatures:
     example_index: np.ndarray  # int32 [F], the window's sentence
     word_index: np.ndarray  # int32 [F, L], index of the word whose first piece is here, else -1
     word_is_max_context: np.ndarray  # bool [F, L], True where this window predicts that word
-
-    def __len__(self) -> int:
-        return int(self.input_word_ids.shape[0])
-
-    def inputs(self) -> dict[str, np.ndarray]:
-        """The TF Hub BERT input dict, int32 [F, L] each."""
-        return {
-            "input_word_ids": self.input_word_ids,
-            "input_mask": self.input_mask,
-            "input_type_ids": self.input_type_ids,
-        }
 
 
 def _tag_source(example: TaggingExample, word: int) -> str:

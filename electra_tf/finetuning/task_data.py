@@ -214,12 +214,10 @@ class QAData:
         self.metric = qa_metric or ("cmrc" if _mostly_chinese(self.examples) else "squad")
 
     def __len__(self):
-        return len(self.features.input_word_ids)
+        return len(self.features)
 
     def inputs(self) -> dict:
-        features = self.features
-        return {"input_word_ids": features.input_word_ids, "input_mask": features.input_mask,
-                "input_type_ids": features.input_type_ids}
+        return self.features.inputs()
 
     def targets(self):
         features = self.features
@@ -290,12 +288,10 @@ class TaggingData:
                                                tags=spec.labels if labelled else None)
 
     def __len__(self):
-        return len(self.features.input_word_ids)
+        return len(self.features)
 
     def inputs(self) -> dict:
-        features = self.features
-        return {"input_word_ids": features.input_word_ids, "input_mask": features.input_mask,
-                "input_type_ids": features.input_type_ids}
+        return self.features.inputs()
 
     def targets(self):
         return self.features.labels

@@ -29,11 +29,10 @@ import dataclasses
 import json
 import os
 import shutil
-import tempfile
 
 from electra_tf.config import ElectraConfig
 from electra_tf.errors import InputError
-from electra_tf.model_dir import CONFIG_FILE, TOKENIZER_FILE, VOCAB_FILE
+from electra_tf.model_dir import CONFIG_FILE, TOKENIZER_FILE, VOCAB_FILE, staged_dir
 from electra_tf.model_dir import WEIGHTS_FILE as PRETRAINER_WEIGHTS_FILE
 
 TASK_FILE = "task.json"
@@ -161,28 +160,9 @@ def save_task_model_dir(model, model_dir, spec: TaskSpec, vocab_file=None, lower
     Returns: the absolute model directory path.
     """
     model_dir = os.path.abspath(os.fspath(model_dir))
-    parent = os.path.dirname(model_dir)
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=".tmp-" + os.path.basename(model_dir) + "-", dir=parent)
-    try:
+    with staged_dir(model_dir) as staging:
         write_task_files(model, staging, spec, vocab_file, lowercase)
-        replace_dir(staging, model_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return model_dir
-
-
-def replace_dir(staging: str, target: str) -> None:
-    """Renames `staging` to `target`, replacing an existing `target` (moved aside first, then deleted)."""
-    if os.path.isdir(target):
-        retired = target + ".old"
-        shutil.rmtree(retired, ignore_errors=True)
-        os.rename(target, retired)
-        os.rename(staging, target)
-        shutil.rmtree(retired, ignore_errors=True)
-    else:
-        os.rename(staging, target)
 
 
 def is_task_model_dir(path) -> bool:

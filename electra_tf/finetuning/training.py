@@ -43,7 +43,8 @@ import numpy as np
 from electra_tf.errors import InputError
 from electra_tf.finetuning.options import FinetuneOptions
 from electra_tf.finetuning.task_data import READER_KEY, ReaderSettings, build_task_data, collect_task_labels, read_examples
-from electra_tf.finetuning.task_model_dir import TaskSpec, replace_dir, write_task_files
+from electra_tf.finetuning.task_model_dir import TaskSpec, write_task_files
+from electra_tf.model_dir import replace_dir
 
 STATE_FILE = "state.json"
 OPTIONS_FILE = "options.json"

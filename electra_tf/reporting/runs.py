@@ -29,8 +29,8 @@ import os
 import re
 
 from electra_tf.errors import InputError
+from electra_tf.training.history import HISTORY_FILE, read_history_lines  # TensorFlow-free
 
-HISTORY_FILE = "history.jsonl"
 CONFIG_FILE = "config.json"
 FINETUNING_METRICS_FILE = "metrics.json"
 FINAL_DIR = "final"
@@ -118,27 +118,6 @@ def finetuning_group(label: str) -> str:
             return parent
     stripped = _SEED_SUFFIX.sub("", label)
     return stripped or label
-
-
-def read_history_lines(path: str) -> list[dict]:
-    """Reads a `history.jsonl` file; nulls (non-finite values) come back as NaN; a torn last line is skipped."""
-    lines = []
-    with open(path, encoding="utf-8") as stream:
-        for number, text in enumerate(stream, 1):
-            text = text.strip()
-            if not text:
-                continue
-            try:
-                line = json.loads(text)
-            except json.JSONDecodeError:
-                continue  # a line being written while we read
-            if not isinstance(line, dict) or "step" not in line:
-                raise InputError(
-                    f"{path}:{number} is not a history line. Expected a JSON object with 'step' and 'split'. "
-                    f"Received: {text[:80]!r}"
-                )
-            lines.append({name: (math.nan if value is None else value) for name, value in line.items()})
-    return lines
 
 
 def _read_json(path: str) -> dict:

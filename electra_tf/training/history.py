@@ -11,6 +11,8 @@ go to TensorBoard (`logs/train`, `logs/validation`).
 A resumed run first drops the lines after the step it resumes from (they belong to steps it will train again),
 so the file always describes one uninterrupted run.
 
+No TensorFlow here: `electra-tf report` (`electra_tf.reporting.runs`) reads history through `read_history_lines`.
+
 Example:
 >>> history = HistoryWriter("run/history.jsonl", resume_step=0)  # doctest: +SKIP
 >>> history.write(100, "train", {"loss": 7.5, "learning_rate": 1e-4})  # doctest: +SKIP
@@ -24,6 +26,8 @@ import json
 import math
 import os
 import time
+
+from electra_tf.errors import InputError
 
 HISTORY_FILE = "history.jsonl"
 SPLITS = ("train", "validation")
@@ -42,7 +46,7 @@ class HistoryWriter:
         self.path = os.fspath(path)
         self.enabled = enabled
         if enabled and os.path.isfile(self.path):
-            kept = [line for line in _read_lines(self.path) if line["step"] <= resume_step]
+            kept = [line for line in read_history_lines(self.path) if line["step"] <= resume_step]
             temporary = self.path + ".tmp"
             with open(temporary, "w", encoding="utf-8") as stream:
                 stream.writelines(_format(line) for line in kept)
@@ -70,7 +74,7 @@ def read_history(run_dir_or_file) -> list[dict]:
         path = os.path.join(path, HISTORY_FILE)
     if not os.path.isfile(path):
         return []
-    return _read_lines(path)
+    return read_history_lines(path)
 
 
 def _format(line: dict) -> str:
@@ -79,16 +83,31 @@ def _format(line: dict) -> str:
     return json.dumps(clean) + "\n"
 
 
-def _read_lines(path: str) -> list[dict]:
+def read_history_lines(path: str) -> list[dict]:
+    """Reads a `history.jsonl` file; nulls (non-finite values) come back as NaN; a torn line is skipped.
+
+    Args:
+        path: str. The `history.jsonl` file.
+
+    Returns: list of dict, in file order.
+
+    Raises:
+        InputError: a line that is JSON but not an object with a "step".
+    """
     lines = []
     with open(path, encoding="utf-8") as stream:
-        for text in stream:
+        for number, text in enumerate(stream, 1):
             text = text.strip()
             if not text:
                 continue
             try:
                 line = json.loads(text)
             except json.JSONDecodeError:
-                continue  # a line cut short by a crash
+                continue  # a line cut short by a crash, or being written while we read
+            if not isinstance(line, dict) or "step" not in line:
+                raise InputError(
+                    f"{path}:{number} is not a history line. Expected a JSON object with 'step' and 'split'. "
+                    f"Received: {text[:80]!r}"
+                )
             lines.append({name: (math.nan if value is None else value) for name, value in line.items()})
     return lines

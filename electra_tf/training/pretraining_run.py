@@ -240,7 +240,7 @@ class _Run:
         started = time.monotonic()
         metrics = evaluator.evaluate(dataset, max_batches=self.options.eval_batches)
         seconds = time.monotonic() - started
-        counts = ("examples", "tokens", "masked_tokens")
+        counts = ("examples", "tokens", "masked_tokens", "mask_token_positions")
         scalars = {name: value for name, value in metrics.items() if name not in counts}
         with writer.as_default():
             write_scalars(scalars, step=step)

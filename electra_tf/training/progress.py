@@ -130,8 +130,8 @@ def checkpoint_summary(step, total_steps, window_means: dict, examples_per_secon
     return " | ".join(parts)
 
 
-VALIDATION_METRICS = ("loss", "mlm_loss", "mlm_accuracy", "rtd_loss", "rtd_accuracy", "rtd_precision", "rtd_recall",
-                      "rtd_auc")
+VALIDATION_METRICS = ("loss", "mlm_loss", "mlm_accuracy", "mlm_accuracy_at_mask", "rtd_loss", "rtd_accuracy",
+                      "rtd_precision", "rtd_recall", "rtd_auc")
 
 
 def validation_summary(step, total_steps, metrics: dict, seconds) -> str:

@@ -1,14 +1,19 @@
 """`electra-tf evaluate-pretraining`: a pretrained model's MLM and RTD metrics on held-out data or any text.
 
-The metrics are those `pretrain` logs for its held-out split (`electra_tf.evaluation.pretraining_metrics`):
-MLM loss and accuracy; RTD loss, accuracy, precision, recall and exact ROC-AUC over all non-pad tokens; with
-fixed masks (`--seed`), so two runs on the same data give the same numbers. Progress goes to stderr; the
-last line on stdout is one JSON object.
+The metrics are those `pretrain` logs for its held-out split (`electra_tf.evaluation.pretraining_metrics`): MLM
+loss and accuracy (over all chosen positions, and at the [MASK] positions only, next to the accuracy of always
+predicting the most frequent token); RTD loss, accuracy, precision, recall and exact ROC-AUC over all non-pad
+tokens; with fixed masks (`--seed`), so two runs on the same data give the same numbers. `--sampling-temperature`
+replaces the temperature the generator's samples are drawn at (the model config's `sampling_temperature`, e.g. 3 in
+the quickstart, 1 in the paper), which sets how often a sample differs from the original and so what the
+discriminator is tested on. Progress goes to stderr; the last line on stdout is one JSON object, with the
+`sampling_temperature` used.
 
 Example:
     $ electra-tf evaluate-pretraining --model runs/small --data data/
     $ electra-tf evaluate-pretraining --model runs/small/final --data "The cat sat on the mat." "It purred."
     $ electra-tf evaluate-pretraining --model runs/small --file held_out.txt --batches 0
+    $ electra-tf evaluate-pretraining --model runs/small --data data/ --sampling-temperature 1
 """
 
 from __future__ import annotations
@@ -46,6 +51,9 @@ def add_parser(subparsers) -> None:
                         help="with text: tokens per example (default: the model's seq_length)")
     parser.add_argument("--seed", type=int, default=0,
                         help="seed of the evaluation masks and samples (and of example building for text; default 0)")
+    parser.add_argument("--sampling-temperature", type=float, metavar="T",
+                        help="temperature of the generator's samples (default: the model config's "
+                        "sampling_temperature); the JSON states the one used")
     parser.set_defaults(handler=run)
 
 
@@ -58,6 +66,9 @@ def run(args) -> int:
         raise InputError(f"--batches must be >= 0 (0: all), received {args.batches}.")
     if args.batch_size is not None and args.batch_size < 1:
         raise InputError(f"--batch-size must be >= 1, received {args.batch_size}.")
+    temperature = getattr(args, "sampling_temperature", None)
+    if temperature is not None and not temperature > 0:  # also rejects NaN
+        raise InputError(f"--sampling-temperature must be a positive number, received {temperature}.")
 
     from electra_tf.model_dir import load_config, resolve_model_dir
 
@@ -79,18 +90,21 @@ def run(args) -> int:
     metrics = evaluate_pretraining(pretrainer, dataset, seed=args.seed, max_batches=args.batches or None)
     seconds = time.monotonic() - start
     log(
-        f"{int(metrics['examples']):,} examples in {seconds:.1f} s: mlm_accuracy {metrics['mlm_accuracy']:.4f}"
+        f"{int(metrics['examples']):,} examples in {seconds:.1f} s: mlm_accuracy {metrics['mlm_accuracy']:.4f}, "
+        f"at [MASK] {metrics['mlm_accuracy_at_mask']:.4f} (unigram {metrics['unigram_accuracy_at_mask']:.4f})"
         + (f", rtd_auc {metrics['rtd_auc']:.4f}" if "rtd_auc" in metrics else "")
     )
     result = {"model": model_dir, **source, "seed": args.seed, "batch_size": args.batch_size,
               "objective": pretrainer.config.objective,
+              "sampling_temperature": pretrainer.config.sampling_temperature,
+              "model_sampling_temperature": load_config(model_dir).sampling_temperature,
               **{name: (value if value == value else None) for name, value in metrics.items()}}
     print(json.dumps(result))
     return 0
 
 
-def _load(model_dir, seq_length):
-    """The model directory's pretrainer (at `seq_length`) and tokenizer."""
+def _load(model_dir, seq_length, sampling_temperature=None):
+    """The model directory's pretrainer (at `seq_length`, sampling at `sampling_temperature` if given) and tokenizer."""
     import dataclasses
 
     from electra_tf.errors import InputError
@@ -110,6 +124,8 @@ def _load(model_dir, seq_length):
             raise InputError(f"Sequence length {seq_length} is longer than the model's max_position_embeddings "
                              f"{config.max_position_embeddings}.")
         config = dataclasses.replace(config, seq_length=int(seq_length))
+    if sampling_temperature is not None:
+        config = dataclasses.replace(config, sampling_temperature=float(sampling_temperature))
     pretrainer = ElectraPretrainer(config)
     pretrainer.load_weights(weights)
     return pretrainer, tokenizer
@@ -121,7 +137,7 @@ def _prepared_source(model_dir, data_dir, args):
 
     manifest = read_manifest(data_dir)
     manifest.check_vocab(os.path.join(model_dir, VOCAB_FILE))
-    pretrainer, _ = _load(model_dir, manifest.seq_length)
+    pretrainer, _ = _load(model_dir, manifest.seq_length, getattr(args, "sampling_temperature", None))
     from electra_tf.data.pipeline import pretraining_dataset, validation_dataset
 
     parts = []
@@ -139,7 +155,7 @@ def _text_source(model_dir, args):
     from electra_tf.model_dir import load_config
 
     seq_length = args.seq_length or load_config(model_dir).seq_length
-    pretrainer, tokenizer = _load(model_dir, seq_length)
+    pretrainer, tokenizer = _load(model_dir, seq_length, getattr(args, "sampling_temperature", None))
     if args.file:
         features = examples_from_files(args.file, tokenizer, seq_length, seed=args.seed)
         source = {"files": [os.path.abspath(path) for path in args.file]}
