@@ -97,6 +97,18 @@ class RestServer(http.server.ThreadingHTTPServer):
         super().__init__(address, _Handler)
 
 
+_DRAIN_LIMIT_FACTOR = 16  # an over-limit body up to 16 × --max_request_bytes is read and dropped before the 413
+
+
+def _discard(stream, length: int, chunk_size: int = 1 << 16) -> None:
+    """Reads and drops `length` bytes of `stream` (fewer when the client stops sending)."""
+    while length > 0:
+        chunk = stream.read(min(chunk_size, length))
+        if not chunk:
+            return
+        length -= len(chunk)
+
+
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: RestServer
@@ -123,6 +135,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         limit = self.server.options.max_request_bytes
         if length > limit:
             self.close_connection = True  # The unread body must not be parsed as the next request.
+            if length <= _DRAIN_LIMIT_FACTOR * limit:
+                # Read the body before answering: a client still sending would otherwise see a broken pipe
+                # (or a reset) instead of the 413. Far larger bodies are not read: the connection just closes.
+                _discard(self.rfile, length)
             raise ServingStatus(
                 "RESOURCE_EXHAUSTED",
                 f"Request body of {length} bytes exceeds the server's limit of {limit} bytes (--max_request_bytes).",
