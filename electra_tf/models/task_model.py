@@ -27,7 +27,7 @@ import tensorflow as tf
 from keras.src.losses.loss import scale_loss_for_distribution
 
 from electra_tf.config import ElectraConfig
-from electra_tf.networks.encoder import ElectraEncoder, build_embeddings, dummy_inputs
+from electra_tf.networks.encoder import build_discriminator_encoder, build_embeddings, dummy_inputs
 
 
 class ElectraTaskModel(keras.Model):
@@ -46,19 +46,7 @@ class ElectraTaskModel(keras.Model):
         self.config = config
         # === Encoder layers ===
         self.embeddings = build_embeddings(config)
-        self.encoder = ElectraEncoder(
-            self.embeddings,
-            hidden_size=config.hidden_size,
-            num_layers=config.num_layers,
-            num_heads=config.num_heads,
-            intermediate_size=config.intermediate_size,
-            dropout=config.hidden_dropout,
-            attention_dropout=config.attention_dropout,
-            layer_norm_epsilon=config.layer_norm_epsilon,
-            initializer_range=config.initializer_range,
-            dtype=self.dtype_policy,
-            name="encoder",
-        )
+        self.encoder = build_discriminator_encoder(config, self.embeddings, dtype=self.dtype_policy)
 
     def _build_now(self):
         """Creates every variable (call at the end of a subclass constructor) so weights load at once."""
@@ -96,11 +84,7 @@ class ElectraTaskModel(keras.Model):
         for target_variable, source_variable in zip(target, source):
             target_variable.assign(source_variable.value)
 
-    # --- Loss ---
-
-    def task_loss(self, y, y_pred, sample_weight=None):
-        """The task's scalar float32 loss for a batch; implemented by subclasses."""
-        raise NotImplementedError
+    # --- Loss (each subclass defines `task_loss(y, y_pred, sample_weight)`: the batch's scalar float32 loss) ---
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if self._compile_loss is not None:  # a loss given to compile() wins

@@ -4,7 +4,7 @@ import keras
 
 from electra_tf.config import ElectraConfig
 from electra_tf.layers.replaced_token_head import ReplacedTokenHead
-from electra_tf.networks.encoder import ElectraEncoder, build_embeddings, dummy_inputs
+from electra_tf.networks.encoder import build_discriminator_encoder, build_embeddings, dummy_inputs
 
 
 @keras.saving.register_keras_serializable(package="electra_tf")
@@ -38,19 +38,7 @@ class ElectraDiscriminator(keras.Model):
         self.config = config
         # === Layers ===
         self.embeddings = embeddings if embeddings is not None else build_embeddings(config)
-        self.encoder = ElectraEncoder(
-            self.embeddings,
-            hidden_size=config.hidden_size,
-            num_layers=config.num_layers,
-            num_heads=config.num_heads,
-            intermediate_size=config.intermediate_size,
-            dropout=config.hidden_dropout,
-            attention_dropout=config.attention_dropout,
-            layer_norm_epsilon=config.layer_norm_epsilon,
-            initializer_range=config.initializer_range,
-            dtype=self.dtype_policy,
-            name="encoder",
-        )
+        self.encoder = build_discriminator_encoder(config, self.embeddings, dtype=self.dtype_policy)
         self.replaced_token_head = ReplacedTokenHead(
             config.hidden_size,
             initializer_range=config.initializer_range,

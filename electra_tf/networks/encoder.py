@@ -155,6 +155,24 @@ def build_embeddings(config, name="embeddings"):
     )
 
 
+def build_discriminator_encoder(config, embeddings, dtype=None, name="encoder"):
+    """The discriminator-sized `ElectraEncoder` over `embeddings`: what the discriminator and every fine-tuned
+    task model run (the same variable names, so pretrained weights carry over)."""
+    return ElectraEncoder(
+        embeddings,
+        hidden_size=config.hidden_size,
+        num_layers=config.num_layers,
+        num_heads=config.num_heads,
+        intermediate_size=config.intermediate_size,
+        dropout=config.hidden_dropout,
+        attention_dropout=config.attention_dropout,
+        layer_norm_epsilon=config.layer_norm_epsilon,
+        initializer_range=config.initializer_range,
+        dtype=dtype,
+        name=name,
+    )
+
+
 def dummy_inputs(config, batch_size=1, seq_length=2):
     """A small all-real batch used to create every variable at construction time."""
     ids = tf.fill((batch_size, seq_length), tf.constant(config.cls_id, tf.int32))
