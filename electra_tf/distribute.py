@@ -128,6 +128,15 @@ def worker_id(strategy: tf.distribute.Strategy) -> str:
     return f"{resolver.task_type}-{resolver.task_id}"
 
 
+def needs_static_shapes(strategy: tf.distribute.Strategy) -> bool:
+    """Whether every batch must have the same shape: TPUs compile one program per input shape.
+
+    >>> needs_static_shapes(tf.distribute.get_strategy())
+    False
+    """
+    return isinstance(strategy, tf.distribute.TPUStrategy)
+
+
 def describe_strategy(strategy: tf.distribute.Strategy) -> str:
     """One phrase naming the strategy and its replica count, for logs."""
     replicas = strategy.num_replicas_in_sync

@@ -198,3 +198,22 @@ def test_qa_and_tagging_end_to_end(toy, tmp_path, capsys):
     assert main(["infer", "--model", str(out), "--text", "ann w1 rome"]) == 0
     line = capsys.readouterr().out.strip().splitlines()[-1]
     assert [pair.split("/")[0] for pair in line.split()] == ["ann", "w1", "rome"]
+
+
+def test_static_shape_strategies_train_on_full_batches_only(toy, tmp_path, capsys, monkeypatch):
+    """Where shapes must be static (TPU), an epoch is the full batches of its order: 32 examples / 10 -> 3."""
+    from electra_tf import distribute
+
+    monkeypatch.setattr(distribute, "needs_static_shapes", lambda strategy: True)
+    out = tmp_path / "static"
+    args = _finetune_args(toy, out)
+    args[args.index("--batch-size") + 1] = "10"
+    assert main(args) == 0
+    assert "the last 2 of 32 examples in each epoch's order are left out" in capsys.readouterr().err
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert [entry["step"] for entry in metrics["epochs"]] == [3, 6]
+
+    args = _finetune_args(toy, tmp_path / "too_few")
+    args[args.index("--batch-size") + 1] = "64"
+    assert main(args) == 2
+    assert "32 training examples, fewer than --batch-size 64" in capsys.readouterr().err

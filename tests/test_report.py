@@ -33,6 +33,7 @@ def write_pretraining_run(run_dir, steps=(50, 100, 150, 200), aucs=(0.55, 0.71),
             writer.write(step, "validation", {
                 "loss": 31.0 - index, "mlm_loss": 7.1 - 0.5 * index, "mlm_accuracy": 0.04 + 0.05 * index,
                 "rtd_loss": 0.41 - 0.02 * index, "rtd_auc": aucs[index // 2], "rtd_accuracy": 0.86,
+                "mlm_accuracy_at_mask": 0.03 + 0.04 * index, "unigram_accuracy_at_mask": 0.06,
             })
     with open(os.path.join(run_dir, "config.json"), "w") as stream:
         json.dump(config or {"num_layers": 2, "hidden_size": 128, "generator_hidden_fraction": 0.25,
@@ -73,6 +74,7 @@ def test_report_of_a_run_and_finetuning_seeds_has_every_plot_and_the_right_numbe
     # The pretraining row: last step, last/best held-out AUC, last held-out MLM accuracy, median throughput.
     row = next(line for line in text.splitlines() if line.startswith("| run_electra |"))
     assert "| 200 |" in row and "0.7100 / 0.7100" in row and "| 0.1900 |" in row and "| 102 |" in row
+    assert "| 0.1500 / 0.0600 |" in row  # the generator at [MASK] beside always guessing the most frequent token
     summary = json.load(open(result.summary_path))
     assert summary["pretraining"][0]["validation"]["rtd_auc"] == pytest.approx(0.71)
     groups = {group["group"]: group for group in summary["finetuning"]}
@@ -95,6 +97,9 @@ def test_several_runs_share_each_plot_with_training_and_held_out_lines(tmp_path)
     held_out = [line for line in auc_axis.get_lines() if "held-out" in line.get_label()]
     assert [list(line.get_ydata()) for line in held_out] == [[0.55, 0.71], [0.6, 0.8]]
     assert [list(line.get_xdata()) for line in held_out] == [[100, 200], [100, 200]]
+    at_mask = curve_figure(runs, next(plot for plot in CURVE_PLOTS if plot.name == "generator_accuracy")).axes[1]
+    lines = {line.get_label(): list(line.get_ydata()) for line in at_mask.get_lines()}
+    assert lines["ELECTRA (held-out)"] == pytest.approx([0.07, 0.15]) and lines["MLM (baseline)"] == [0.06, 0.06]
 
 
 def test_a_run_without_held_out_evaluation_lists_what_was_not_plotted(tmp_path):

@@ -128,16 +128,18 @@ def to_hf(pretrainer, out_dir, vocab_file=None, lowercase=True) -> str:
         path = os.path.join(out_dir, folder)
         write_checkpoint_folder(path, config, export_bindings(bindings))
         if vocab_file is not None:
-            shutil.copyfile(vocab_file, os.path.join(path, VOCAB_FILE))
-            tokenizer_config = {
-                "tokenizer_class": "ElectraTokenizer",
-                "do_lower_case": bool(lowercase),
-                "model_max_length": pretrainer.config.max_position_embeddings,
-            }
-            with open(os.path.join(path, TOKENIZER_CONFIG_FILE), "w", encoding="utf-8") as f:
-                json.dump(tokenizer_config, f, indent=2)
-                f.write("\n")
+            write_tokenizer_files(path, vocab_file, lowercase, pretrainer.config.max_position_embeddings)
     return out_dir
+
+
+def write_tokenizer_files(folder, vocab_file, lowercase: bool, max_length: int) -> None:
+    """Writes `vocab.txt` and the `tokenizer_config.json` that `transformers`' `ElectraTokenizer` reads."""
+    shutil.copyfile(vocab_file, os.path.join(folder, VOCAB_FILE))
+    tokenizer_config = {"tokenizer_class": "ElectraTokenizer", "do_lower_case": bool(lowercase),
+                        "model_max_length": max_length}
+    with open(os.path.join(folder, TOKENIZER_CONFIG_FILE), "w", encoding="utf-8") as f:
+        json.dump(tokenizer_config, f, indent=2)
+        f.write("\n")
 
 
 def read_lowercase(folder, default=True) -> bool:

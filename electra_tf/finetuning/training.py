@@ -168,7 +168,8 @@ def run_finetuning(options: FinetuneOptions, log=None) -> FinetuneResult:
     keras.config.set_dtype_policy(options.dtype_policy)
     try:
         keras.utils.set_random_seed(options.seed)
-        steps_per_epoch = math.ceil(len(train_data) / options.batch_size)
+        static_batches = distribute.needs_static_shapes(strategy)
+        steps_per_epoch = _steps_per_epoch(len(train_data), options.batch_size, static_batches, log)
         total_steps = steps_per_epoch * options.epochs
         with strategy.scope():
             from electra_tf.finetuning.task_model_dir import build_task_model
@@ -181,12 +182,31 @@ def run_finetuning(options: FinetuneOptions, log=None) -> FinetuneResult:
             optimizer.build(model.trainable_variables)
         del source  # the pretrained network is no longer needed
         trainer = _EpochTrainer(model, optimizer, options, spec, train_data, validation_data, staging,
-                                steps_per_epoch, total_steps, log)
+                                steps_per_epoch, total_steps, log, static_batches=static_batches)
         trainer.run()
         result = trainer.finish(tokenizer, reader, out if chief else None, start_time)
     finally:
         keras.config.set_dtype_policy(previous_policy)
     return result
+
+
+def _steps_per_epoch(examples: int, batch_size: int, static_batches: bool, log) -> int:
+    """Optimizer steps per epoch: every example once, or only full batches where shapes must be static (TPU).
+
+    A TPU compiles one program per input shape, so there the last partial batch of an epoch is dropped (each
+    epoch draws a new order, so no example is always left out) and the count is logged.
+    """
+    if not static_batches:
+        return math.ceil(examples / batch_size)
+    if examples < batch_size:
+        raise InputError(f"{examples} training examples, fewer than --batch-size {batch_size}: this strategy "
+                         "needs full batches (static shapes). Expected a --batch-size of at most "
+                         f"{examples}.")
+    dropped = examples % batch_size
+    if dropped:
+        log(f"static shapes: the last {dropped} of {examples} examples in each epoch's order are left out "
+            f"(full batches of {batch_size} only; each epoch draws a new order)")
+    return examples // batch_size
 
 
 def _read_examples(options, reader, log):
@@ -279,7 +299,7 @@ class _EpochTrainer:
     """The epoch loop: `fit` one epoch (or its rest), score validation, keep the best, checkpoint."""
 
     def __init__(self, model, optimizer, options, spec, train_data, validation_data, staging, steps_per_epoch,
-                 total_steps, log):
+                 total_steps, log, static_batches=False):
         import tensorflow as tf
 
         from electra_tf.training.history import HistoryWriter
@@ -288,6 +308,7 @@ class _EpochTrainer:
         self.model, self.optimizer, self.options, self.spec = model, optimizer, options, spec
         self.train_data, self.validation_data = train_data, validation_data
         self.staging, self.steps_per_epoch, self.total_steps, self.log = staging, steps_per_epoch, total_steps, log
+        self.static_batches = static_batches
         self.checkpoint_every = options.checkpoint_every or max(1, steps_per_epoch // CHECKPOINTS_PER_EPOCH)
         dropout_streams = [v.value for v in model.variables if "seed_generator" in v.path]
         self.checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer, dropout_streams=dropout_streams)
@@ -352,7 +373,8 @@ class _EpochTrainer:
         targets = self.train_data.targets()
         targets = ({name: values[order] for name, values in targets.items()} if isinstance(targets, dict)
                    else targets[order])
-        return tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(self.options.batch_size)
+        return tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(self.options.batch_size,
+                                                                            drop_remainder=self.static_batches)
 
     def _fit_epoch(self, epoch: int, done: int):
         remaining = self.steps_per_epoch - done

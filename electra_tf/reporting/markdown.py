@@ -22,7 +22,9 @@ PLOT_NOTES = {
               "masks, so their changes are what the model learned.",
     "rtd_auc": "ROC-AUC of the discriminator's replaced-token scores on held-out text (0.5 = chance): how well "
                "it ranks the generator's replacements above original tokens.",
-    "generator_accuracy": "Share of masked positions whose most likely generator token is the original one.",
+    "generator_accuracy": "Share of masked positions whose most likely generator token is the original one: at "
+                          "every chosen position (15% of them keep their token, which the generator can copy) and "
+                          "at [MASK] positions only, beside always guessing the most frequent token (dotted).",
     "learning_rate": "The schedule: linear warm-up, then linear decay to 0 at the last step.",
     "examples_per_second": "Training throughput as logged (wall clock, all replicas).",
     "finetuning": "Bars: mean of the best epoch's validation metric over seeds; error bars: ±1 sample standard "
@@ -62,7 +64,8 @@ def _model_summary(config: dict) -> str:
 
 def _pretraining_table(runs: list[Run]) -> list[str]:
     header = ("| run | objective | model (layers×hidden) | seq | batch | peak LR | steps | training loss | "
-              "held-out RTD AUC (last / best) | held-out MLM acc | examples/s (median) | logged time |")
+              "held-out RTD AUC (last / best) | held-out MLM acc | held-out at [MASK] / unigram | examples/s (median) | "
+              "logged time |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for run in runs:
         config = run.config
@@ -79,7 +82,9 @@ def _pretraining_table(runs: list[Run]) -> list[str]:
             format_number(run.last("train", "loss")),
             f"{format_number(auc_last)} / {format_number(auc_best)}",
             format_number(run.last("validation", "mlm_accuracy")),
-            format_number(statistics.median(throughput)) if throughput else "–",
+            f"{format_number(run.last('validation', 'mlm_accuracy_at_mask'))} / "
+            f"{format_number(run.last('validation', 'unigram_accuracy_at_mask'))}",
+            format_number(statistics.median(throughput), digits=1) if throughput else "–",
             format_seconds(run.logged_seconds),
         ]) + " |")
     return lines

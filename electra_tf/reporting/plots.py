@@ -30,7 +30,8 @@ class CurvePlot:
     Attributes:
         name: str. File name without `.png`.
         title: str. The figure's title.
-        panels: tuple of (metric, y-axis label). One panel each, side by side.
+        panels: tuple of (metric, y-axis label) or (metric, y-axis label, baseline metric). One panel each,
+            side by side; a baseline metric's held-out values are drawn dotted in the run's colour.
         splits: tuple of str. Which history splits to draw ("train", "validation").
         reference: float or None. A dotted horizontal line (chance level of an AUC).
         log_y: bool. Logarithmic y axis.
@@ -50,8 +51,9 @@ CURVE_PLOTS = (
                ("rtd_loss", "discriminator RTD loss"))),
     CurvePlot("rtd_auc", "Replaced-token detection ROC-AUC (dotted: chance)", (("rtd_auc", "RTD ROC-AUC"),),
               reference=0.5),
-    CurvePlot("generator_accuracy", "Generator (masked LM) top-1 accuracy at masked positions",
-              (("mlm_accuracy", "MLM accuracy"),)),
+    CurvePlot("generator_accuracy", "Generator (masked LM) top-1 accuracy (dotted: most frequent token)",
+              (("mlm_accuracy", "at every chosen position"),
+               ("mlm_accuracy_at_mask", "at [MASK] positions", "unigram_accuracy_at_mask"))),
     CurvePlot("learning_rate", "Learning rate", (("learning_rate", "learning rate"),), splits=("train",)),
     CurvePlot("examples_per_second", "Training throughput", (("examples_per_second", "examples / s"),),
               splits=("train",)),
@@ -80,7 +82,7 @@ def curve_figure(runs: list[Run], plot: CurvePlot):
     figure = _figure(4.6 * len(plot.panels) + 1.2, 3.6)
     axes = figure.subplots(1, len(plot.panels), squeeze=False)[0]
     drawn = False
-    for axis, (metric, ylabel) in zip(axes, plot.panels):
+    for axis, (metric, ylabel, *baseline) in zip(axes, plot.panels):
         for color, run in zip(colors, runs):
             for split in plot.splits:
                 steps, values = run.series(split, metric)
@@ -89,6 +91,9 @@ def curve_figure(runs: list[Run], plot: CurvePlot):
                 drawn = True
                 legend = run.label if len(plot.splits) == 1 else f"{run.label} ({SPLIT_NAMES[split]})"
                 axis.plot(steps, values, color=color, label=legend, linewidth=1.4, **SPLIT_STYLES[split])
+            steps, values = run.series("validation", baseline[0]) if baseline else ([], [])
+            if steps:
+                axis.plot(steps, values, color=color, label=f"{run.label} (baseline)", linewidth=1, linestyle=":")
         if plot.reference is not None:
             axis.axhline(plot.reference, color="grey", linestyle=":", linewidth=1)
         if plot.log_y:

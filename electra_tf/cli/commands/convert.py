@@ -3,6 +3,7 @@
 Example:
     $ electra-tf convert --from-hf electra-small-discriminator --generator electra-small-generator --out models/small
     $ electra-tf convert --to-hf models/small --out hf/small    # hf/small/{discriminator,generator}/
+    $ electra-tf convert --to-hf models/sst2 --out hf/sst2      # a fine-tuned model: one ElectraFor<Task> folder
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ def add_parser(subparsers) -> None:
         "of the same run) as config.json + model.safetensors and write a model directory (config.json, "
         "weights, vocab.txt) for finetune/export/pretrain. Without --generator the generator is freshly "
         "initialised. --to-hf: write a model directory as two folders, discriminator/ and generator/, that "
-        "transformers' from_pretrained loads.",
+        "transformers' from_pretrained loads; a fine-tuned model directory (finetune's output) becomes one folder "
+        "of ElectraForSequenceClassification, ElectraForQuestionAnswering or ElectraForTokenClassification.",
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--from-hf", type=pathlib.Path, metavar="DISC_DIR",
                         help="Hugging Face ElectraForPreTraining folder (config.json + model.safetensors)")
-    source.add_argument("--to-hf", type=pathlib.Path, metavar="MODEL_DIR", help="model directory to export")
+    source.add_argument("--to-hf", type=pathlib.Path, metavar="MODEL_DIR",
+                        help="model directory to export (pretraining or fine-tuned)")
     parser.add_argument("--generator", type=pathlib.Path, metavar="GEN_DIR",
                         help="with --from-hf: the ElectraForMaskedLM folder of the same pretraining run")
     parser.add_argument("--vocab", type=pathlib.Path, metavar="VOCAB_TXT",
@@ -90,34 +93,35 @@ def _from_hf(args) -> int:
 
 
 def _to_hf(args) -> int:
-    import shutil
-    import tempfile
-
-    from electra_tf.convert import to_hf
-    from electra_tf.model_dir import VOCAB_FILE, load_model_dir
+    from electra_tf.finetuning.task_model_dir import is_task_model_dir
+    from electra_tf.model_dir import VOCAB_FILE, staged_dir
 
     start = time.monotonic()
     _log(f"reading {args.to_hf}")
-    pretrainer, tokenizer = load_model_dir(args.to_hf)
-    out = args.out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    # Written beside --out and renamed into place: a reader never sees half-written folders.
-    staging = tempfile.mkdtemp(prefix=f".tmp-{out.name}-", dir=out.parent)
-    try:
-        to_hf(
-            pretrainer,
-            staging,
-            vocab_file=os.path.join(args.to_hf, VOCAB_FILE) if tokenizer is not None else None,
-            lowercase=tokenizer.lowercase if tokenizer is not None else True,
+    vocab = os.path.join(args.to_hf, VOCAB_FILE)
+    if is_task_model_dir(args.to_hf):
+        from electra_tf.convert import task_to_hf
+        from electra_tf.finetuning.task_model_dir import load_task_model_dir
+
+        model, tokenizer, spec = load_task_model_dir(args.to_hf)
+        with staged_dir(args.out) as folder:  # a reader never sees a half-written folder
+            written = task_to_hf(model, spec, folder, vocab_file=vocab if tokenizer is not None else None,
+                                 lowercase=tokenizer.lowercase if tokenizer is not None else True)
+        wrote = f"wrote {args.out} ({written.architecture}, {spec.task}: {written.head})" + (
+            f"; transformers ignores {written.not_in_transformers}" if written.not_in_transformers else ""
         )
-        if out.exists():
-            shutil.rmtree(out)
-        os.rename(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    else:
+        from electra_tf.convert import to_hf
+        from electra_tf.model_dir import load_model_dir
+
+        pretrainer, tokenizer = load_model_dir(args.to_hf)
+        with staged_dir(args.out) as folder:
+            to_hf(pretrainer, folder, vocab_file=vocab if tokenizer is not None else None,
+                  lowercase=tokenizer.lowercase if tokenizer is not None else True)
+        wrote = (f"wrote {args.out}/discriminator (ElectraForPreTraining) and {args.out}/generator "
+                 "(ElectraForMaskedLM)")
     _log(
-        f"wrote {args.out}/discriminator (ElectraForPreTraining) and {args.out}/generator (ElectraForMaskedLM)"
+        wrote
         + ("" if tokenizer is not None else ", without a vocabulary (the model directory has none)")
         + f", {time.monotonic() - start:.1f}s"
     )
