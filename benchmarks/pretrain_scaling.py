@@ -49,23 +49,26 @@ def measure_point(seq: int, batch: int, args) -> dict:
     peer_command = [args.mg_python, str(SHARED_BENCH / "model_garden_electra.py"), "--preset", args.preset,
                     "--batch", str(batch), "--seq", str(seq), "--steps", str(args.steps)]
     has_peer = pathlib.Path(args.mg_python).exists()
-    ours, peer, ours_mib, peer_mib = [], [], [], []
+    point = {"seq": seq, "batch": batch}
+    times = {"ours": [], "model_garden": []}
     for _ in range(args.rounds):
-        if has_peer:
-            result, mib = run_measured(peer_command)
-            peer.append(result["seconds_per_step"])
-            peer_mib.append(mib)
-        result, mib = run_measured(ours_command)
-        ours.append(result["seconds_per_step"])
-        ours_mib.append(mib)
-    point = {"seq": seq, "batch": batch, "ours_seconds_per_step": round(statistics.median(ours), 4),
-             "ours_sequences_per_second": round(batch / statistics.median(ours), 2),
-             "ours_peak_rss_mib": round(max(ours_mib))}
-    if has_peer:
-        point.update(model_garden_seconds_per_step=round(statistics.median(peer), 4),
-                     model_garden_sequences_per_second=round(batch / statistics.median(peer), 2),
-                     model_garden_peak_rss_mib=round(max(peer_mib)),
-                     speedup_vs_model_garden=round(statistics.median(peer) / statistics.median(ours), 2))
+        for name, command in (("model_garden", peer_command if has_peer else None), ("ours", ours_command)):
+            if command is None or f"{name}_error" in point:
+                continue
+            try:
+                result, mib = run_measured(command)
+            except RuntimeError as error:  # e.g. killed for memory (exit -9): the point says so, the table goes on
+                point[f"{name}_error"] = str(error).splitlines()[0][-200:]
+                continue
+            times[name].append(result["seconds_per_step"])
+            point[f"{name}_peak_rss_mib"] = max(point.get(f"{name}_peak_rss_mib", 0), round(mib))
+    for name, values in times.items():
+        if values:
+            point[f"{name}_seconds_per_step"] = round(statistics.median(values), 4)
+            point[f"{name}_sequences_per_second"] = round(batch / statistics.median(values), 2)
+    if times["ours"] and times["model_garden"]:
+        point["speedup_vs_model_garden"] = round(statistics.median(times["model_garden"]) /
+                                                 statistics.median(times["ours"]), 2)
     return point
 
 
@@ -73,9 +76,11 @@ def markdown(points: list[dict]) -> str:
     lines = ["| seq | batch | ours s/step | MG s/step | ours / MG speed | ours peak MiB | MG peak MiB |",
              "|---|---|---|---|---|---|---|"]
     for p in points:
-        lines.append(f"| {p['seq']} | {p['batch']} | {p['ours_seconds_per_step']} | "
-                     f"{p.get('model_garden_seconds_per_step', '-')} | {p.get('speedup_vs_model_garden', '-')} | "
-                     f"{p['ours_peak_rss_mib']} | {p.get('model_garden_peak_rss_mib', '-')} |")
+        failed = {name: "failed" for name in ("ours", "model_garden") if f"{name}_error" in p}
+        lines.append(f"| {p['seq']} | {p['batch']} | {p.get('ours_seconds_per_step', failed.get('ours', '-'))} | "
+                     f"{p.get('model_garden_seconds_per_step', failed.get('model_garden', '-'))} | "
+                     f"{p.get('speedup_vs_model_garden', '-')} | {p.get('ours_peak_rss_mib', '-')} | "
+                     f"{p.get('model_garden_peak_rss_mib', '-')} |")
     return "\n".join(lines)
 
 
