@@ -6,8 +6,9 @@ longest text rounded up to 16 tokens), each with `replaced_token_detection` as `
 server configurations, each a `python -m electra_serving.server` process of its own with batching off and on,
 are measured in alternating rounds, so load on a shared machine hits all alike: "fixed" (today's export, default
 threads: the baseline), "bucketed" (default threads) and "bucketed_intra1" (`--tensorflow_intra_op_parallelism=1`,
-the latency setting for small CPUs). The load test runs on bucketed_intra1 with batching. Without `--model_dir`, the model is a random-weight ELECTRA-Small (`ElectraConfig.preset("small")`)
-with the BERT uncased vocabulary from ../shared/data (weights do not change the cost).
+the latency setting for small CPUs). The load test runs on bucketed_intra1 with batching. Without
+`--model_dir`, the model is a random-weight ELECTRA-Small (`ElectraConfig.preset("small")`) with the BERT
+uncased vocabulary from ../shared/data (weights do not change the cost).
 
     python benchmarks/serving.py                              # random-weight ELECTRA-Small
     python benchmarks/serving.py --model_dir runs/small/final # a model directory (electra-tf pretrain/convert)
@@ -18,7 +19,7 @@ Measurements (client-side, over gRPC on 127.0.0.1):
   batch_32: p50/p99 and rows/s of 32 such sentences per call.
   batching: 16 concurrent clients sending one sentence each, requests/s with server batching on vs off.
   grpc_overhead_batch_32: median gRPC call over the median in-process `Session.run` (bucketed export).
-  load_test (bucketed, batching on): N clients x M requests of texts of 1 to 200 words (packed lengths 3 to
+  load_test (bucketed_intra1, batching on): N clients x M requests of texts of 1 to 200 words (packed lengths 3 to
     128, so every bucket); a new version is published mid-run; every answer is checked to have one row and
     exactly the text's number of tokens; lost = sent - answered correctly.
 Ratios: one_sentence_p50_speedup_x.V and batch_32_p50_speedup_x.V are fixed over configuration V;

@@ -64,8 +64,8 @@ def _model_summary(config: dict) -> str:
 
 def _pretraining_table(runs: list[Run]) -> list[str]:
     header = ("| run | objective | model (layers×hidden) | seq | batch | peak LR | steps | training loss | "
-              "held-out RTD AUC (last / best) | held-out MLM acc | held-out at [MASK] / unigram | examples/s (median) | "
-              "logged time |")
+              "held-out RTD AUC (last / best) | held-out MLM acc | held-out at [MASK] / unigram | "
+              "examples/s (median) | logged time |")
     lines = [header, "|" + "---|" * (header.count("|") - 1)]
     for run in runs:
         config = run.config
