@@ -58,13 +58,7 @@ def f1_score(prediction: str, gold: str) -> float:
     >>> f1_score("Denver Broncos team", "the Denver Broncos")
     0.8
     """
-    prediction_tokens, gold_tokens = normalize_answer(prediction).split(), normalize_answer(gold).split()
-    common = collections.Counter(prediction_tokens) & collections.Counter(gold_tokens)
-    same = sum(common.values())
-    if same == 0:
-        return 0.0
-    precision, recall = same / len(prediction_tokens), same / len(gold_tokens)
-    return 2 * precision * recall / (precision + recall)
+    return float(_token_f1(normalize_answer(prediction).split(), normalize_answer(gold).split()))
 
 
 def compute_exact_v2(gold: str, prediction: str) -> int:
@@ -83,8 +77,12 @@ def compute_f1_v2(gold: str, prediction: str) -> float:
     prediction_tokens = normalize_answer(prediction).split() if prediction else []
     if not gold_tokens or not prediction_tokens:
         return int(gold_tokens == prediction_tokens)
-    common = collections.Counter(gold_tokens) & collections.Counter(prediction_tokens)
-    same = sum(common.values())
+    return _token_f1(prediction_tokens, gold_tokens)
+
+
+def _token_f1(prediction_tokens: list[str], gold_tokens: list[str]):
+    """The F1 of two token bags, both official scripts' core: 0 when no token is shared."""
+    same = sum((collections.Counter(prediction_tokens) & collections.Counter(gold_tokens)).values())
     if same == 0:
         return 0
     precision, recall = same / len(prediction_tokens), same / len(gold_tokens)
