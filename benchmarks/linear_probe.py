@@ -65,6 +65,8 @@ def ridge_classifier(features: np.ndarray, labels: np.ndarray, num_labels: int, 
 
 
 def main(argv=None) -> int:
+    from electra_tf.cli.commands.finetune import column
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", action="append", required=True,
                         help="a model directory (anything `finetune --model` takes); repeat for several")
@@ -76,8 +78,8 @@ def main(argv=None) -> int:
     preset = parser.add_mutually_exclusive_group()
     preset.add_argument("--glue", metavar="NAME")
     preset.add_argument("--clue", metavar="NAME")
-    parser.add_argument("--text-column", default=None)
-    parser.add_argument("--label-column", default=None)
+    parser.add_argument("--text-column", type=column, default=None, help="header name or 0-based index")
+    parser.add_argument("--label-column", type=column, default=None, help="header name or 0-based index")
     parser.add_argument("--no-header", action="store_true")
     parser.add_argument("--max-train", type=int, nargs="+", help="training sizes (first N of a seed-0 shuffle; "
                         "default: all)")
@@ -107,6 +109,9 @@ def main(argv=None) -> int:
         train_examples = read_examples("classification", args.train, reader)
         validation_examples = read_examples("classification", args.validation, reader)
         sources = [(path, encoder_source(path)) for path in args.model]
+        for path, source in sources:
+            if source.vocab_file is None:
+                raise InputError(f"--model {path!r} has no vocabulary (vocab.txt); the probe needs one to tokenize.")
     except InputError as error:
         print(f"linear_probe: {error}", file=sys.stderr)
         return 2
