@@ -92,9 +92,8 @@ def main(argv=None) -> int:
     from electra_tf.errors import InputError
     from electra_tf.finetuning.readers import collect_labels
     from electra_tf.finetuning.task_data import ClassificationData, ReaderSettings, read_examples
-    from electra_tf.finetuning.task_model_dir import TaskSpec, encoder_source
+    from electra_tf.finetuning.task_model_dir import TaskSpec, build_task_model, encoder_source, task_config
     from electra_tf.metrics.classification import classification_metrics
-    from electra_tf.models.pretrainer import ElectraPretrainer
     from electra_tf.tokenization import Tokenizer
 
     benchmark, name = ("glue", args.glue) if args.glue else ("clue", args.clue) if args.clue else (None, None)
@@ -119,14 +118,14 @@ def main(argv=None) -> int:
     order = np.random.default_rng(0).permutation(len(train_examples))
     sizes = sorted(set(min(n, len(order)) for n in (args.max_train or [len(order)])))
 
-    encoders = [(path, source.encoder, source) for path, source in sources]
-    if args.random_init:
-        first = encoders[0][2]
-        keras.utils.set_random_seed(args.seed)
-        encoders.append((f"random-init of {args.model[0]}", ElectraPretrainer(first.config).encoder_network.encoder,
-                         first))
-
     spec = TaskSpec(task="classification", labels=labels, seq_length=args.seq_length)
+    encoders = [(path, source.encoder, source) for path, source in sources]
+    if args.random_init:  # as `finetune --random-init` builds it: the first source's architecture, fresh weights
+        first = sources[0][1]
+        keras.utils.set_random_seed(args.seed)
+        fresh = build_task_model(task_config(first.config, spec), spec)
+        encoders.append((f"random-init of {args.model[0]}", fresh.encoder, first))
+
     results = []
     for description, encoder, source in encoders:
         tokenizer = Tokenizer(source.vocab_file, lowercase=source.lowercase)
