@@ -264,3 +264,19 @@ def test_xla_through_the_training_loop_equals_the_graph_step(prepared, tmp_path)
     assert len(graph_model.weights) == len(xla_model.weights) > 0
     for a, b in zip(graph_model.weights, xla_model.weights, strict=True):
         np.testing.assert_allclose(np.asarray(b), np.asarray(a), rtol=1e-4, atol=1e-5, err_msg=a.path)
+
+
+def test_run_json_records_absolute_paths_so_a_run_reads_from_any_directory(tmp_path, monkeypatch):
+    from electra_tf.training import PretrainOptions
+
+    monkeypatch.chdir(tmp_path)
+    options = PretrainOptions(out_dir="run", data_dir="data", config_file="t3.yaml", preset="tiny")
+    recorded = options.to_dict()
+    assert recorded["out_dir"] == str(tmp_path / "run")
+    assert recorded["data_dir"] == str(tmp_path / "data")
+    assert recorded["config_file"] == str(tmp_path / "t3.yaml")
+    assert recorded["vocab_file"] is None and recorded["corpus"] == []
+    streamed = PretrainOptions(out_dir="run", corpus=("books/*.txt",), vocab_file="vocab.txt").to_dict()
+    assert streamed["corpus"] == [str(tmp_path / "books" / "*.txt")]
+    assert streamed["vocab_file"] == str(tmp_path / "vocab.txt")
+    assert options.data_dir == "data"  # the options themselves are unchanged

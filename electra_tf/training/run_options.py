@@ -97,8 +97,12 @@ class PretrainOptions:
         return PRECISIONS[self.precision]
 
     def to_dict(self) -> dict:
+        """The options as `run.json` records them: paths absolute, so the file reads from any directory."""
         values = dataclasses.asdict(self)
-        values["corpus"] = list(self.corpus)
+        for name in ("out_dir", "data_dir", "vocab_file", "config_file"):
+            if values[name]:
+                values[name] = os.path.abspath(values[name])
+        values["corpus"] = [os.path.abspath(path) for path in self.corpus]
         return values
 
 
