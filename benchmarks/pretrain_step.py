@@ -23,8 +23,11 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHARED_BENCH = ROOT.parent / "shared" / "bench"
 
 
-def time_ours(preset, batch, seq, steps, xla, precision):
-    """Seconds per train step of our ElectraPretrainer through `fit` (after two warm-up steps)."""
+def warm_pretrainer(preset, batch, seq, xla=False, precision="fp32", **config_overrides):
+    """Our ElectraPretrainer compiled and run for two warm-up steps, and its endless dataset of one batch.
+
+    Returns: (pretrainer, dataset, config).
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     import keras
     import tensorflow as tf
@@ -32,13 +35,19 @@ def time_ours(preset, batch, seq, steps, xla, precision):
     from electra_tf import ElectraConfig, ElectraPretrainer
 
     keras.mixed_precision.set_global_policy({"fp32": "float32", "bf16": "mixed_bfloat16"}[precision])
-    config = ElectraConfig.preset(preset, seq_length=seq)
+    config = ElectraConfig.preset(preset, seq_length=seq, **config_overrides)
     pretrainer = ElectraPretrainer(config)
     pretrainer.compile(jit_compile=xla)
     ids = tf.random.stateless_uniform((batch, seq), seed=[0, 0], minval=1000, maxval=config.vocab_size, dtype=tf.int32)
     batch_inputs = {"input_word_ids": ids, "input_mask": tf.ones_like(ids), "input_type_ids": tf.zeros_like(ids)}
     dataset = tf.data.Dataset.from_tensors(batch_inputs).repeat()
     pretrainer.fit(dataset, steps_per_epoch=2, epochs=1, verbose=0)
+    return pretrainer, dataset, config
+
+
+def time_ours(preset, batch, seq, steps, xla, precision):
+    """Seconds per train step of our ElectraPretrainer through `fit` (after two warm-up steps)."""
+    pretrainer, dataset, config = warm_pretrainer(preset, batch, seq, xla, precision)
     start = time.perf_counter()
     pretrainer.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
     return (time.perf_counter() - start) / steps, config
