@@ -126,11 +126,21 @@ def main(argv=None) -> int:
         fresh = build_task_model(task_config(first.config, spec), spec)
         encoders.append((f"random-init of {args.model[0]}", fresh.encoder, first))
 
+    tokenized = {}  # (vocabulary, lowercase) -> (train, validation): encoders sharing a vocabulary tokenize once
+
+    def task_data(source):
+        key = (os.path.realpath(source.vocab_file), source.lowercase)
+        if key not in tokenized:
+            tokenizer = Tokenizer(source.vocab_file, lowercase=source.lowercase)
+            tokenized[key] = (
+                ClassificationData(spec, [train_examples[i] for i in order[:sizes[-1]]], tokenizer, metric),
+                ClassificationData(spec, validation_examples, tokenizer, metric),
+            )
+        return tokenized[key]
+
     results = []
     for description, encoder, source in encoders:
-        tokenizer = Tokenizer(source.vocab_file, lowercase=source.lowercase)
-        train = ClassificationData(spec, [train_examples[i] for i in order[:sizes[-1]]], tokenizer, metric)
-        validation = ClassificationData(spec, validation_examples, tokenizer, metric)
+        train, validation = task_data(source)
         start = time.perf_counter()
         train_features = pooled_features(encoder, train.inputs())
         validation_features = pooled_features(encoder, validation.inputs())
