@@ -33,6 +33,7 @@ def warm_pretrainer(preset, batch, seq, xla=False, precision="fp32", **config_ov
     import tensorflow as tf
 
     from electra_tf import ElectraConfig, ElectraPretrainer
+    from electra_tf.data.short_lived import for_short_lived_iterator
 
     keras.mixed_precision.set_global_policy({"fp32": "float32", "bf16": "mixed_bfloat16"}[precision])
     config = ElectraConfig.preset(preset, seq_length=seq, **config_overrides)
@@ -40,7 +41,9 @@ def warm_pretrainer(preset, batch, seq, xla=False, precision="fp32", **config_ov
     pretrainer.compile(jit_compile=xla)
     ids = tf.random.stateless_uniform((batch, seq), seed=[0, 0], minval=1000, maxval=config.vocab_size, dtype=tf.int32)
     batch_inputs = {"input_word_ids": ids, "input_mask": tf.ones_like(ids), "input_type_ids": tf.zeros_like(ids)}
-    dataset = tf.data.Dataset.from_tensors(batch_inputs).repeat()
+    # Autotuning off: each `fit` call drops its iterator, which would otherwise wait for the tf.data model
+    # thread's next wake-up and add up to seconds to the timed call (`electra_tf/data/short_lived.py`).
+    dataset = for_short_lived_iterator(tf.data.Dataset.from_tensors(batch_inputs).repeat())
     pretrainer.fit(dataset, steps_per_epoch=2, epochs=1, verbose=0)
     return pretrainer, dataset, config
 

@@ -1,5 +1,6 @@
 """`electra-tf pretrain` on one device: resume after SIGKILL (streamed and prepared data), corrupt checkpoints,
-NaN stop, precisions, accumulation, XLA, a vocabulary that does not match the data.
+NaN stop, precisions, accumulation, XLA, a vocabulary that does not match the data, `--init-from` (continued
+pretraining from a model directory).
 
 Tiny model (2 layers, seq 32, batch 8) on the first 120 kB of Alice in Wonderland, streamed or prepared.
 """
@@ -280,3 +281,88 @@ def test_run_json_records_absolute_paths_so_a_run_reads_from_any_directory(tmp_p
     assert streamed["corpus"] == [str(tmp_path / "books" / "*.txt")]
     assert streamed["vocab_file"] == str(tmp_path / "vocab.txt")
     assert options.data_dir == "data"  # the options themselves are unchanged
+
+
+@pytest.fixture(scope="module")
+def source_run(corpus, english_vocab, tmp_path_factory):
+    """A finished 2-step tiny run: the model directory the `--init-from` tests start from."""
+    from electra_tf.training import pretrain
+
+    return pretrain(_options(corpus, english_vocab, tmp_path_factory.mktemp("source") / "run", steps=2))
+
+
+def _weights(model_dir):
+    from electra_tf.model_dir import load_model_dir
+
+    model, _ = load_model_dir(model_dir, with_tokenizer=False)
+    return {weight.path: np.asarray(weight) for weight in model.weights}
+
+
+def test_init_from_starts_a_new_run_from_the_model_weights(corpus, english_vocab, source_run, tmp_path):
+    """At a learning rate of 1e-9 one step leaves the source's weights; fresh weights (seed 1) would be far off."""
+    from electra_tf.training import pretrain
+
+    started = pretrain(_options(corpus, english_vocab, tmp_path / "adapted", preset=None, steps=1, seed=1,
+                                learning_rate=1e-9, warmup_steps=0, init_from=os.path.dirname(source_run.final_dir)))
+    assert started.start_step == 0 and started.final_step == 1
+    assert started.config.learning_rate == 1e-9 and started.config.train_steps == 1
+    assert started.config.num_layers == source_run.config.num_layers == 2
+    source, adapted = _weights(source_run.final_dir), _weights(started.final_dir)
+    counter = "electra_pretrainer/step_counter"
+    assert (source.pop(counter), adapted.pop(counter)) == (2, 1)  # the new run counts its own steps
+    assert sorted(source) == sorted(adapted)
+    for path, value in source.items():
+        np.testing.assert_allclose(adapted[path], value, atol=1e-6, err_msg=path)
+    fresh = pretrain(_options(corpus, english_vocab, tmp_path / "fresh", steps=1, seed=1, learning_rate=1e-9,
+                              warmup_steps=0))
+    embedding = next(path for path in source if "word_embeddings" in path)
+    assert np.abs(_weights(fresh.final_dir)[embedding] - source[embedding]).max() > 1e-2
+    recorded = json.loads((tmp_path / "adapted" / "run.json").read_text())
+    assert recorded["init_from"] == os.path.dirname(source_run.final_dir)
+
+
+def test_a_run_started_from_a_model_resumes_from_its_checkpoint_not_the_model(corpus, english_vocab, source_run,
+                                                                               tmp_path):
+    from electra_tf.training import pretrain
+
+    options = _options(corpus, english_vocab, tmp_path / "adapted", preset=None, steps=1, learning_rate=1e-2,
+                       warmup_steps=0, init_from=source_run.final_dir)
+    first = pretrain(options)
+    trained = _weights(first.final_dir)
+    again = pretrain(options)
+    assert again.start_step == again.final_step == 1
+    source = _weights(source_run.final_dir)
+    moved = max(np.abs(trained[path] - source[path]).max() for path in source)
+    assert moved > 1e-3  # the step at 1e-2 moved the weights away from the source's
+    for path, value in _weights(again.final_dir).items():
+        np.testing.assert_array_equal(value, trained[path], err_msg=path)
+
+
+def test_init_from_a_model_of_another_vocabulary_exits_2(corpus, chinese_vocab, source_run, tmp_path):
+    process = _cli(["--corpus", corpus, "--vocab", str(chinese_vocab), "--seq-length", "32", "--batch-size", "8",
+                    "--steps", "1", "--out", str(tmp_path / "run"), "--init-from", source_run.final_dir])
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 2, stderr[-2000:]
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith(f"electra-tf pretrain: error: --init-from {source_run.final_dir!r} was trained with the "
+                           "vocabulary ")
+    assert f"but the run's data uses {str(chinese_vocab)!r}" in last
+    assert not (tmp_path / "run").exists()
+
+
+def test_init_from_refuses_another_architecture_and_a_preset(corpus, english_vocab, source_run, tmp_path):
+    from electra_tf.errors import InputError
+    from electra_tf.training import pretrain
+
+    config_file = tmp_path / "deeper.yaml"
+    config_file.write_text("num_layers: 3\nsampling_temperature: 3.0\n")
+    with pytest.raises(InputError, match=r"has another architecture than the run \(num_layers: 2 in the model, 3 in "
+                                         r"the run\)\. Drop these fields from --config"):
+        pretrain(_options(corpus, english_vocab, tmp_path / "deeper", preset=None, config_file=str(config_file),
+                          init_from=source_run.final_dir))
+    with pytest.raises(InputError, match="--preset tiny and --init-from set the model size twice"):
+        _options(corpus, english_vocab, tmp_path / "preset", init_from=source_run.final_dir)
+    with pytest.raises(InputError, match=r"--init-from '.*missing': no such folder"):
+        pretrain(_options(corpus, english_vocab, tmp_path / "missing", preset=None,
+                          init_from=str(tmp_path / "missing")))
+    assert not (tmp_path / "deeper").exists()

@@ -19,6 +19,7 @@ from __future__ import annotations
 import tensorflow as tf
 
 from electra_tf.data.manifest import DataManifest, read_manifest
+from electra_tf.data.short_lived import for_short_lived_iterator
 from electra_tf.errors import InputError
 
 DEFAULT_SHUFFLE_BUFFER = 10_000  # examples; the shards are already round-robin mixed across documents
@@ -123,7 +124,7 @@ def validation_dataset(data_dir, batch_size: int, *, manifest: DataManifest | No
         )
     dataset = tf.data.TFRecordDataset(manifest.validation_shard_paths)
     dataset = dataset.batch(batch_size).map(_parser(manifest.seq_length))
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return for_short_lived_iterator(dataset.prefetch(tf.data.AUTOTUNE))  # read once per evaluation
 
 
 def _parser(seq_length: int):

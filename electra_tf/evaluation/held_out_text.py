@@ -92,11 +92,11 @@ def _build(tokenizer, seq_length, seed, blocks) -> dict[str, np.ndarray]:
 
 def batches_from_features(features: dict, batch_size: int):
     """A `tf.data.Dataset` of model input dicts (int32 `[batch, seq]`) over `features`, in order, once."""
-    import tensorflow as tf
+    from electra_tf.data.short_lived import batched_arrays
 
     inputs = {
         "input_word_ids": np.asarray(features["input_ids"], np.int32),
         "input_mask": np.asarray(features["input_mask"], np.int32),
         "input_type_ids": np.asarray(features["segment_ids"], np.int32),
     }
-    return tf.data.Dataset.from_tensor_slices(inputs).batch(int(batch_size))
+    return batched_arrays(inputs, int(batch_size))

@@ -15,6 +15,7 @@ import os
 
 import numpy as np
 
+from electra_tf.data.short_lived import batched_arrays
 from electra_tf.errors import InputError
 from electra_tf.finetuning.task_data import READER_KEY, ReaderSettings, build_task_data, read_examples
 
@@ -54,7 +55,7 @@ class TaskRunner:
 
     def outputs(self, data) -> dict:
         """The model's outputs on a split's inputs, numpy."""
-        outputs = self.model.predict(data.inputs(), batch_size=self.batch_size, verbose=0)
+        outputs = self.model.predict(batched_arrays(data.inputs(), self.batch_size), verbose=0)
         return {name: np.asarray(value) for name, value in outputs.items()}
 
     def read(self, path, reader_overrides: ReaderSettings | None = None, labelled: bool = True):

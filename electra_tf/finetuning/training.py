@@ -40,6 +40,7 @@ import time
 import keras
 import numpy as np
 
+from electra_tf.data.short_lived import batched_arrays, for_short_lived_iterator
 from electra_tf.errors import InputError
 from electra_tf.finetuning.options import FinetuneOptions
 from electra_tf.finetuning.task_data import READER_KEY, ReaderSettings, build_task_data, collect_task_labels, read_examples
@@ -373,8 +374,9 @@ class _EpochTrainer:
         targets = self.train_data.targets()
         targets = ({name: values[order] for name, values in targets.items()} if isinstance(targets, dict)
                    else targets[order])
-        return tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(self.options.batch_size,
-                                                                            drop_remainder=self.static_batches)
+        batches = tf.data.Dataset.from_tensor_slices((inputs, targets)).batch(self.options.batch_size,
+                                                                               drop_remainder=self.static_batches)
+        return for_short_lived_iterator(batches)  # one epoch's iterator; dropping it must not stall
 
     def _fit_epoch(self, epoch: int, done: int):
         remaining = self.steps_per_epoch - done
@@ -438,7 +440,7 @@ class _EpochTrainer:
         self.save_checkpoint()
 
     def predict(self, data) -> dict:
-        outputs = self.model.predict(data.inputs(), batch_size=max(self.options.batch_size, 64), verbose=0)
+        outputs = self.model.predict(batched_arrays(data.inputs(), max(self.options.batch_size, 64)), verbose=0)
         return {name: np.asarray(value) for name, value in outputs.items()}
 
     def finish(self, tokenizer, reader, out, start_time) -> FinetuneResult:

@@ -18,6 +18,9 @@ Run directory:
     RUN_DIR/history.jsonl   the same numbers, one JSON line per logged step (`history.py`)
     RUN_DIR/final/          the model directory of `electra_tf.model_dir` (with the vocabulary)
 
+A new run starts from fresh weights, or from a model directory's with `init_from` (continued pretraining,
+`initial_model.py`); a run directory with a checkpoint resumes from it either way.
+
 Held-out evaluation: with prepared data that has a held-out split (`prepare --validation-fraction`, 1% by
 default), every `eval_every` steps (default: at each checkpoint) and at the last step, the chief evaluates
 `eval_batches` held-out batches with fixed masks (`electra_tf.evaluation.pretraining_metrics`) and prints a
@@ -40,6 +43,7 @@ import sys
 import time
 
 from electra_tf.errors import InputError
+from electra_tf.training.initial_model import InitialModel
 from electra_tf.training.run_options import PretrainOptions, check_same_config, resolve_model_config
 
 CONFIG_FILE = "config.json"
@@ -112,7 +116,8 @@ class _Run:
         self.chief = distribute.is_chief(strategy)
         self.worker_name = distribute.worker_id(strategy)
         self.data = TrainingData.open(options.data_dir, options.corpus, options.vocab_file, options.lowercase)
-        self.config = resolve_model_config(options, self.data.tokenizer, self.data.seq_length)
+        self.initial_model = InitialModel.open(options.init_from) if options.init_from else None
+        self.config = resolve_model_config(options, self.data.tokenizer, self.data.seq_length, self.initial_model)
         micro_batch_size(self.config.batch_size, strategy.num_replicas_in_sync, options.grad_accum)
         self.run_dir = os.path.abspath(options.out_dir)
         self._display = None
@@ -163,6 +168,8 @@ class _Run:
             warn=lambda message: self._message(f"warning: {message}", always=True),
         )
         start_step = checkpoints.restore_latest() or 0
+        if start_step == 0 and self.initial_model is not None:
+            self.initial_model.load_into(pretrainer)  # outside the scope: one copy of the source, not one per replica
         total_steps = config.train_steps
         display = ProgressDisplay(
             total_steps, start_step, config.batch_size, options.log_every, stream=self.stream, enabled=self.chief
@@ -179,6 +186,8 @@ class _Run:
             f"tokens, {'resuming at step ' + str(start_step) if start_step else 'new run'}, ending at step "
             f"{total_steps}; run directory {self.run_dir}"
         )
+        if start_step == 0 and self.initial_model is not None:
+            self._message(f"pretrain: starting from the weights of {self.initial_model.model_dir} (--init-from)")
         from electra_tf.training.precision_support import precision_warning
 
         if (warning := precision_warning(options.precision)) is not None:  # bf16 on a CPU without bf16 units

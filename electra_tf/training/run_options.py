@@ -2,7 +2,8 @@
 
 The model configuration is assembled in one place, in this order (later wins):
 
-1. the preset (`small` unless another is named, or the config file's own `preset` key);
+1. the preset (`small` unless another is named, or the config file's own `preset` key) — or, with
+   `--init-from MODEL_DIR`, that model's config (`initial_model.py`: it fixes the architecture);
 2. the config file (`.yaml`/`.yml`/`.json`, `ElectraConfig` fields);
 3. the command-line flags (`--steps`, `--batch-size`, `--learning-rate`, `--warmup-steps`, `--objective`);
 4. the vocabulary (`vocab_size` and the special ids) and, for prepared data, the manifest (`seq_length`).
@@ -62,6 +63,7 @@ class PretrainOptions:
     eval_every: int | None = None  # steps between held-out evaluations (None: at each checkpoint; 0: never)
     eval_batches: int = 20  # held-out batches per evaluation (fewer when the split is smaller)
     seed: int = 0  # masking/sampling streams, the data shuffle and the (fixed) evaluation masks
+    init_from: str | None = None  # model directory whose weights start a new run (continued pretraining)
 
     def __post_init__(self):
         if bool(self.data_dir) == bool(self.corpus):
@@ -72,6 +74,9 @@ class PretrainOptions:
             raise InputError("--seq-length applies to --corpus only; prepared data fixes the sequence length.")
         if self.precision not in PRECISIONS:
             raise InputError(f"Unknown precision {self.precision!r}; expected one of {', '.join(PRECISIONS)}.")
+        if self.init_from and self.preset:
+            raise InputError(f"--preset {self.preset} and --init-from set the model size twice; drop --preset "
+                             "(the model directory of --init-from fixes the architecture).")
         if self.preset is not None and self.preset not in PRESETS:
             raise InputError(f"Unknown preset {self.preset!r}; expected one of {', '.join(sorted(PRESETS))}.")
         if self.eval_every is not None and (
@@ -99,7 +104,7 @@ class PretrainOptions:
     def to_dict(self) -> dict:
         """The options as `run.json` records them: paths absolute, so the file reads from any directory."""
         values = dataclasses.asdict(self)
-        for name in ("out_dir", "data_dir", "vocab_file", "config_file"):
+        for name in ("out_dir", "data_dir", "vocab_file", "config_file", "init_from"):
             if values[name]:
                 values[name] = os.path.abspath(values[name])
         values["corpus"] = [os.path.abspath(path) for path in self.corpus]
@@ -127,22 +132,31 @@ def read_config_file(path) -> dict:
     return values
 
 
-def resolve_model_config(options: PretrainOptions, tokenizer, seq_length: int | None = None) -> ElectraConfig:
+def resolve_model_config(
+    options: PretrainOptions, tokenizer, seq_length: int | None = None, initial_model=None
+) -> ElectraConfig:
     """Builds the run's `ElectraConfig` (order and rules in the module docstring).
 
     Args:
         options: PretrainOptions.
         tokenizer: electra_tf.Tokenizer. Gives `vocab_size` and the special ids.
         seq_length: int or None. The prepared data's sequence length (None when streaming).
+        initial_model: `initial_model.InitialModel` or None. The `--init-from` model, whose config replaces the
+            preset and whose architecture and vocabulary the run must keep.
 
     Raises:
-        InputError: unknown fields, values that contradict the vocabulary or the data, invalid values.
+        InputError: unknown fields, values that contradict the vocabulary, the data or the initial model,
+            invalid values.
     """
     file_values = read_config_file(options.config_file) if options.config_file else {}
-    preset = options.preset or file_values.pop("preset", None) or DEFAULT_PRESET
-    file_values.pop("preset", None)
+    file_preset = file_values.pop("preset", None)
+    if initial_model is not None and file_preset:
+        raise InputError(f"config file {options.config_file!r} sets preset {file_preset!r}, but --init-from fixes "
+                         "the architecture; drop the preset key.")
+    preset = options.preset or file_preset or DEFAULT_PRESET
     if preset not in PRESETS:
         raise InputError(f"Unknown preset {preset!r}; expected one of {', '.join(sorted(PRESETS))}.")
+    base = initial_model.config.to_dict() if initial_model is not None else PRESETS[preset]
     facts = {name: int(getattr(tokenizer, name)) for name in VOCABULARY_FIELDS}
     if seq_length is not None:
         facts["seq_length"] = int(seq_length)
@@ -159,16 +173,19 @@ def resolve_model_config(options: PretrainOptions, tokenizer, seq_length: int | 
         "objective": options.objective,
         "seq_length": options.seq_length,
     }
-    values = {**PRESETS[preset], **file_values, **{k: v for k, v in flags.items() if v is not None}, **facts}
+    values = {**base, **file_values, **{k: v for k, v in flags.items() if v is not None}, **facts}
     if values.get("objective") == "mlm":
         values.update({name: rate for name, rate in BERT_MASKING.items() if name not in file_values})
     if options.warmup_steps is None and "warmup_steps" not in file_values:
         train_steps = values.get("train_steps", ElectraConfig.train_steps)
         values["warmup_steps"] = min(values.get("warmup_steps", 0), int(WARMUP_CAP_FRACTION * train_steps))
     try:
-        return ElectraConfig.from_dict(values)
+        config = ElectraConfig.from_dict(values)
     except ValueError as error:
         raise InputError(str(error)) from None
+    if initial_model is not None:
+        initial_model.check_compatible(config, tokenizer)
+    return config
 
 
 def check_same_config(saved: ElectraConfig, current: ElectraConfig, run_dir: str) -> None:

@@ -3,6 +3,7 @@
 Example:
     $ electra-tf pretrain --data data/ --out runs/small --preset small --steps 100000 --precision bf16 --xla
     $ electra-tf pretrain --data data/ --out runs/small --preset small --steps 100000 --precision bf16 --xla  # resumes
+    $ electra-tf pretrain --data task_data/ --out runs/adapted --init-from runs/small --steps 2000  # continued
 """
 
 from __future__ import annotations
@@ -27,6 +28,10 @@ def add_parser(subparsers) -> None:
     parser.add_argument("--cased", action="store_true", help="with --corpus: keep case and accents")
     parser.add_argument("--out", required=True, metavar="RUN_DIR", help="run directory (new, or a run to resume)")
     parser.add_argument("--config", metavar="FILE", help="YAML or JSON file of ElectraConfig fields")
+    parser.add_argument("--init-from", metavar="MODEL_DIR",
+                        help="start a new run from this model directory's weights (continued, domain- or "
+                        "task-adaptive pretraining); it fixes the architecture and the vocabulary, the run "
+                        "keeps its own schedule from step 0")
     parser.add_argument("--preset", choices=("tiny", "small", "base", "large"), help="model size (default: small)")
     parser.add_argument("--steps", type=int, help="optimizer steps to train (the run ends at this step)")
     parser.add_argument("--batch-size", type=int, metavar="GLOBAL", help="global batch size per optimizer step")
@@ -81,6 +86,7 @@ def run(args) -> int:
         eval_every=args.eval_every,
         eval_batches=args.eval_batches,
         seed=args.seed,
+        init_from=args.init_from,
     )
     try:
         result = pretrain(options)
