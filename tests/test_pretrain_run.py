@@ -357,7 +357,7 @@ def test_init_from_refuses_another_architecture_and_a_preset(corpus, english_voc
     config_file = tmp_path / "deeper.yaml"
     config_file.write_text("num_layers: 3\nsampling_temperature: 3.0\n")
     with pytest.raises(InputError, match=r"has another architecture than the run \(num_layers: 2 in the model, 3 in "
-                                         r"the run\)\. Drop these fields from --config"):
+                                         r"the run\)\. Drop them from --config and the flags"):
         pretrain(_options(corpus, english_vocab, tmp_path / "deeper", preset=None, config_file=str(config_file),
                           init_from=source_run.final_dir))
     with pytest.raises(InputError, match="--preset tiny and --init-from set the model size twice"):

@@ -81,7 +81,7 @@ class InitialModel:
         if differences:
             raise InputError(
                 f"--init-from {self.model_dir!r} has another architecture than the run ({'; '.join(differences)}). "
-                "Drop these fields from --config: the model directory fixes them."
+                "Drop them from --config and the flags: the model directory fixes them."
             )
 
     def load_into(self, pretrainer) -> None:
