@@ -48,12 +48,17 @@ def warm_pretrainer(preset, batch, seq, xla=False, precision="fp32", **config_ov
     return pretrainer, dataset, config
 
 
+def seconds_per_step(pretrainer, dataset, steps):
+    """Wall seconds per step of `steps` train steps of `pretrainer` through `fit`."""
+    start = time.perf_counter()
+    pretrainer.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
+    return (time.perf_counter() - start) / steps
+
+
 def time_ours(preset, batch, seq, steps, xla, precision):
     """Seconds per train step of our ElectraPretrainer through `fit` (after two warm-up steps)."""
     pretrainer, dataset, config = warm_pretrainer(preset, batch, seq, xla, precision)
-    start = time.perf_counter()
-    pretrainer.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
-    return (time.perf_counter() - start) / steps, config
+    return seconds_per_step(pretrainer, dataset, steps), config
 
 
 def run_json(command):

@@ -17,7 +17,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 
 # Events that wrap op events on the same threads (the executor's per-op `Process`, Eigen's `ParallelFor`
 # inside a kernel); counting them would count the ops twice.
@@ -28,12 +27,10 @@ def profile_once(preset, batch, seq, steps, dropout, logdir):
     """Seconds per step (timed outside the profiler) and the profile written to `logdir`."""
     import tensorflow as tf
 
-    from pretrain_step import warm_pretrainer
+    from pretrain_step import seconds_per_step, warm_pretrainer
 
     pretrainer, dataset, _ = warm_pretrainer(preset, batch, seq, hidden_dropout=dropout, attention_dropout=dropout)
-    start = time.perf_counter()
-    pretrainer.fit(dataset, steps_per_epoch=2, epochs=1, verbose=0)
-    seconds = (time.perf_counter() - start) / 2
+    seconds = seconds_per_step(pretrainer, dataset, 2)
     tf.profiler.experimental.start(logdir)
     pretrainer.fit(dataset, steps_per_epoch=steps, epochs=1, verbose=0)
     tf.profiler.experimental.stop()

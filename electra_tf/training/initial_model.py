@@ -91,10 +91,9 @@ class InitialModel:
         read into a separate, uncompiled pretrainer and only the networks' weights are copied across; the run's
         own `step_counter` (the key of its masking and sampling draws) stays at 0.
         """
-        from electra_tf.models.pretrainer import ElectraPretrainer
+        from electra_tf.model_dir import load_model_dir
 
-        source = ElectraPretrainer(self.config)
-        source.load_weights(self.weights_file)
+        source, _ = load_model_dir(self.model_dir, with_tokenizer=False)
         sources, targets = _network_weights(source), _network_weights(pretrainer)
         if [weight.path for weight in sources] != [weight.path for weight in targets]:
             raise InputError(f"--init-from {self.model_dir!r}: its weights do not line up with the run's model.")

@@ -168,8 +168,6 @@ class _Run:
             warn=lambda message: self._message(f"warning: {message}", always=True),
         )
         start_step = checkpoints.restore_latest() or 0
-        if start_step == 0 and self.initial_model is not None:
-            self.initial_model.load_into(pretrainer)  # outside the scope: one copy of the source, not one per replica
         total_steps = config.train_steps
         display = ProgressDisplay(
             total_steps, start_step, config.batch_size, options.log_every, stream=self.stream, enabled=self.chief
@@ -187,6 +185,7 @@ class _Run:
             f"{total_steps}; run directory {self.run_dir}"
         )
         if start_step == 0 and self.initial_model is not None:
+            self.initial_model.load_into(pretrainer)  # outside the scope: one copy of the source, not one per replica
             self._message(f"pretrain: starting from the weights of {self.initial_model.model_dir} (--init-from)")
         from electra_tf.training.precision_support import precision_warning
 
