@@ -3,6 +3,7 @@
 import keras
 import tensorflow as tf
 
+from electra_tf.layers.dropout import SixteenBitDropout
 from electra_tf.layers.initializers import truncated_normal
 
 
@@ -59,7 +60,7 @@ class ElectraEmbeddings(keras.layers.Layer):
         self.layer_norm = keras.layers.LayerNormalization(
             epsilon=layer_norm_epsilon, dtype="float32", name="layer_norm"
         )
-        self.dropout = keras.layers.Dropout(dropout, name="dropout")
+        self.dropout = SixteenBitDropout(dropout, name="dropout")
 
     def build(self, input_shape=None):
         initializer = truncated_normal(self.initializer_range)

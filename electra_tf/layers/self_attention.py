@@ -5,6 +5,7 @@ import math
 import keras
 import tensorflow as tf
 
+from electra_tf.layers.dropout import SixteenBitDropout
 from electra_tf.layers.initializers import truncated_normal
 
 
@@ -55,7 +56,7 @@ class SelfAttention(keras.layers.Layer):
         self.output_projection = keras.layers.Dense(
             hidden_size, kernel_initializer=initializer, dtype=self.dtype_policy, name="output_projection"
         )
-        self.probabilities_dropout = keras.layers.Dropout(attention_dropout, name="probabilities_dropout")
+        self.probabilities_dropout = SixteenBitDropout(attention_dropout, name="probabilities_dropout")
 
     def build(self, input_shape):
         self.query_key_value.build(input_shape)
@@ -65,12 +66,12 @@ class SelfAttention(keras.layers.Layer):
     def call(self, hidden_states, attention_bias, training=None):
         batch_size, seq_length = tf.shape(hidden_states)[0], tf.shape(hidden_states)[1]
         qkv = self.query_key_value(hidden_states)  # [batch, seq, 3 * hidden]
-        # tf.split, not slicing: its gradient is one concat, where each slice's gradient would write a
-        # zero-filled copy of the whole [batch, seq, 3 * hidden] tensor.
-        query, key, value = (
-            tf.transpose(tf.reshape(part, [batch_size, seq_length, self.num_heads, self.head_size]), [0, 2, 1, 3])
-            for part in tf.split(qkv, 3, axis=-1)
-        )  # each [batch, heads, seq, head_size]
+        qkv = tf.reshape(qkv, [batch_size, seq_length, 3, self.num_heads, self.head_size])
+        # One transpose puts query, key and value first; unstacking the leading axis then shares its buffer,
+        # where splitting the last axis and transposing each part copied the tensor twice. The gradient is
+        # one stack and one transpose (slicing would write a zero-filled copy of the whole tensor per part).
+        qkv = tf.transpose(qkv, [2, 0, 3, 1, 4])  # [3, batch, heads, seq, head_size]
+        query, key, value = tf.unstack(qkv, axis=0)  # each [batch, heads, seq, head_size]
         query = query * tf.cast(1.0 / math.sqrt(self.head_size), query.dtype)
         scores = tf.matmul(query, key, transpose_b=True)  # [batch, heads, seq, seq]
         scores = scores + tf.cast(attention_bias, scores.dtype)

@@ -4,6 +4,7 @@ import keras
 import tensorflow as tf
 
 from electra_tf.layers.activations import gelu
+from electra_tf.layers.dropout import SixteenBitDropout
 from electra_tf.layers.initializers import truncated_normal
 from electra_tf.layers.self_attention import SelfAttention
 
@@ -59,7 +60,7 @@ class TransformerBlock(keras.layers.Layer):
         self.attention = SelfAttention(
             hidden_size, num_heads, attention_dropout, initializer_range, dtype=self.dtype_policy, name="attention"
         )
-        self.attention_dropout_layer = keras.layers.Dropout(dropout, name="attention_output_dropout")
+        self.attention_dropout_layer = SixteenBitDropout(dropout, name="attention_output_dropout")
         self.attention_layer_norm = keras.layers.LayerNormalization(
             epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="attention_layer_norm"
         )
@@ -69,7 +70,7 @@ class TransformerBlock(keras.layers.Layer):
         self.feedforward_output = keras.layers.Dense(
             hidden_size, kernel_initializer=initializer, dtype=self.dtype_policy, name="feedforward_output"
         )
-        self.feedforward_dropout = keras.layers.Dropout(dropout, name="feedforward_dropout")
+        self.feedforward_dropout = SixteenBitDropout(dropout, name="feedforward_dropout")
         self.feedforward_layer_norm = keras.layers.LayerNormalization(
             epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="feedforward_layer_norm"
         )

@@ -145,7 +145,7 @@ class ElectraPretrainer(keras.Model):
             outputs["loss"] = mlm_loss
             return outputs
 
-        sampled_ids = sampling.gumbel_max_sample(
+        sampled_ids = sampling.categorical_sample(
             mlm_logits,
             seed=tf.random.experimental.stateless_fold_in(seed, 1),
             temperature=config.sampling_temperature,

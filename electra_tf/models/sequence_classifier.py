@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from electra_tf.layers.dropout import SixteenBitDropout
 from electra_tf.models.task_model import ElectraTaskModel, weighted_mean
 
 TASKS = ("classification", "regression")
@@ -61,7 +62,7 @@ class ElectraSequenceClassifier(ElectraTaskModel):
         self.task = task
         self.classifier_dropout = classifier_dropout
         # === Head layers ===
-        self.dropout = keras.layers.Dropout(classifier_dropout, dtype=self.dtype_policy, name="classifier_dropout")
+        self.dropout = SixteenBitDropout(classifier_dropout, dtype=self.dtype_policy, name="classifier_dropout")
         self.classifier = keras.layers.Dense(num_labels, dtype=self.dtype_policy, name="classifier")
         # === Metrics ===
         if task == "classification":
