@@ -9,7 +9,7 @@ Step time: `benchmarks/pretrain_step.py --ours-only` (the full recipe through `f
 bf16 alternating round by round so that load on the machine hits both alike; medians. Loss curve:
 `electra-tf pretrain --corpus` on the English Gutenberg sentences of ../shared/data, the same seed (same data order,
 masks and initial weights) in fp32 and bf16, `history.jsonl` compared step by step: the loss averaged over
-windows of `--window` steps must agree within `--tolerance` (relative). bf16 changes the Gumbel samples
+windows of `--window` steps must agree within `--tolerance` (relative). bf16 changes the sampled replacements
 (the generator's logits are rounded), so the curves are not expected to be equal, only close.
 Prints one JSON line, with the CPU model and whether it has AVX512_BF16 / AMX-BF16.
 """

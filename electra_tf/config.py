@@ -56,7 +56,7 @@ class ElectraConfig:
     mask_token_rate: float = 0.85  # share of chosen positions set to [MASK]; ELECTRA keeps the rest
     random_token_rate: float = 0.0  # share of chosen positions set to a random token (0.1 for "mlm")
     rtd_loss_weight: float = 50.0  # total = MLM + rtd_loss_weight x RTD
-    sampling_temperature: float = 1.0  # Gumbel-max temperature of the generator sample
+    sampling_temperature: float = 1.0  # softmax temperature of the generator sample
     disallow_correct: bool = False  # forbid the generator from sampling the original token
     # --- Optimisation schedule ---
     learning_rate: float = 5e-4  # peak learning rate after warm-up

@@ -18,8 +18,8 @@ class ElectraPretrainer(keras.Model):
     """ELECTRA pretraining (or, with `objective="mlm"`, the BERT baseline) as one Keras model.
 
     Each step, in graph and with static shapes: mask the batch (`masking.mask_tokens`), run the generator
-    at the masked positions, sample replacements with Gumbel-max outside the gradient, label every token
-    original/replaced (a sample equal to the original counts as original), run the discriminator, and
+    at the masked positions, sample replacements (`sampling.categorical_sample`) outside the gradient, label every
+    token original/replaced (a sample equal to the original counts as original), run the discriminator, and
     minimise MLM + `rtd_loss_weight` x RTD. Both losses are averaged over the *global* batch under
     `tf.distribute`. Randomness is stateless, keyed by `seed`, the replica and a step counter saved with
     the weights, so a resumed run draws the same masks an uninterrupted one would.
