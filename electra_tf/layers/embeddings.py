@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from electra_tf.layers.dropout import SixteenBitDropout
 from electra_tf.layers.initializers import truncated_normal
+from electra_tf.layers.layer_norm import LastAxisLayerNorm
 
 
 @keras.saving.register_keras_serializable(package="electra_tf")
@@ -57,7 +58,7 @@ class ElectraEmbeddings(keras.layers.Layer):
         self.layer_norm_epsilon = layer_norm_epsilon
         self.initializer_range = initializer_range
         # === Layers ===
-        self.layer_norm = keras.layers.LayerNormalization(
+        self.layer_norm = LastAxisLayerNorm(
             epsilon=layer_norm_epsilon, dtype="float32", name="layer_norm"
         )
         self.dropout = SixteenBitDropout(dropout, name="dropout")

@@ -3,9 +3,10 @@
 import keras
 import tensorflow as tf
 
-from electra_tf.layers.embeddings import ElectraEmbeddings
 from electra_tf.layers.activations import gelu
+from electra_tf.layers.embeddings import ElectraEmbeddings
 from electra_tf.layers.initializers import truncated_normal
+from electra_tf.layers.layer_norm import LastAxisLayerNorm
 
 
 def gather_positions(sequence, positions):
@@ -69,7 +70,7 @@ class MaskedLMHead(keras.layers.Layer):
             dtype=self.dtype_policy,
             name="transform",
         )
-        self.layer_norm = keras.layers.LayerNormalization(
+        self.layer_norm = LastAxisLayerNorm(
             epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="layer_norm"
         )
 

@@ -6,6 +6,7 @@ import tensorflow as tf
 from electra_tf.layers.activations import gelu
 from electra_tf.layers.dropout import SixteenBitDropout
 from electra_tf.layers.initializers import truncated_normal
+from electra_tf.layers.layer_norm import LastAxisLayerNorm
 from electra_tf.layers.self_attention import SelfAttention
 
 
@@ -61,7 +62,7 @@ class TransformerBlock(keras.layers.Layer):
             hidden_size, num_heads, attention_dropout, initializer_range, dtype=self.dtype_policy, name="attention"
         )
         self.attention_dropout_layer = SixteenBitDropout(dropout, name="attention_output_dropout")
-        self.attention_layer_norm = keras.layers.LayerNormalization(
+        self.attention_layer_norm = LastAxisLayerNorm(
             epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="attention_layer_norm"
         )
         self.intermediate = keras.layers.Dense(
@@ -71,7 +72,7 @@ class TransformerBlock(keras.layers.Layer):
             hidden_size, kernel_initializer=initializer, dtype=self.dtype_policy, name="feedforward_output"
         )
         self.feedforward_dropout = SixteenBitDropout(dropout, name="feedforward_dropout")
-        self.feedforward_layer_norm = keras.layers.LayerNormalization(
+        self.feedforward_layer_norm = LastAxisLayerNorm(
             epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="feedforward_layer_norm"
         )
 
