@@ -1,11 +1,20 @@
 """Sampling replacement tokens from the generator, outside the gradient.
 
 `categorical_sample` (one uniform number per row, inverse CDF) is what pretraining uses; `gumbel_max_sample`
-(one uniform number per vocabulary entry) draws from the same distribution and is kept where generation
-filters logits first and needs the reference's exact noise.
+(one uniform number per vocabulary entry, the reference's trick) draws from the same distribution; generation
+keeps it, so its outputs for a given seed are unchanged.
 """
 
 import tensorflow as tf
+
+
+def _tempered_logits(logits, temperature, disallow_ids):
+    """`logits / temperature` without gradient, the `disallow_ids` of each row lowered by 1000 (the reference's)."""
+    logits = tf.stop_gradient(logits)
+    logits = logits / tf.cast(temperature, logits.dtype)
+    if disallow_ids is not None:
+        logits -= tf.cast(1000.0, logits.dtype) * tf.one_hot(disallow_ids, tf.shape(logits)[-1], dtype=logits.dtype)
+    return logits
 
 
 def gumbel_max_sample(logits, seed, temperature: float = 1.0, disallow_ids=None):
@@ -28,10 +37,7 @@ def gumbel_max_sample(logits, seed, temperature: float = 1.0, disallow_ids=None)
     >>> gumbel_max_sample(logits, seed=[0, 1]).numpy().tolist()
     [1]
     """
-    logits = tf.stop_gradient(logits)
-    logits = logits / tf.cast(temperature, logits.dtype)
-    if disallow_ids is not None:
-        logits -= tf.cast(1000.0, logits.dtype) * tf.one_hot(disallow_ids, tf.shape(logits)[-1], dtype=logits.dtype)
+    logits = _tempered_logits(logits, temperature, disallow_ids)
     uniform = tf.random.stateless_uniform(tf.shape(logits), seed=seed, dtype=tf.float32)
     gumbel = tf.cast(-tf.math.log(-tf.math.log(uniform + 1e-9) + 1e-9), logits.dtype)
     return tf.stop_gradient(tf.argmax(logits + gumbel, axis=-1, output_type=tf.int32))
@@ -60,10 +66,7 @@ def categorical_sample(logits, seed, temperature: float = 1.0, disallow_ids=None
     >>> categorical_sample(logits, seed=[0, 1]).numpy().tolist()
     [1]
     """
-    logits = tf.stop_gradient(logits)
-    logits = logits / tf.cast(temperature, logits.dtype)
-    if disallow_ids is not None:
-        logits -= tf.cast(1000.0, logits.dtype) * tf.one_hot(disallow_ids, tf.shape(logits)[-1], dtype=logits.dtype)
+    logits = _tempered_logits(logits, temperature, disallow_ids)
     vocab_size = tf.shape(logits)[-1]
     rows = tf.reshape(logits, [-1, vocab_size])  # [rows, vocab]
     sampled = tf.random.stateless_categorical(rows, 1, seed=seed, dtype=tf.int32)[:, 0]  # [rows]
