@@ -86,7 +86,10 @@ def test_replaced_token_detection_signature_equals_the_library(model, tmp_path):
     ranked = served_client(loaded).rerank(candidates)
     expected = rerank(model, candidates)
     assert [r.index for r in ranked] == [r.index for r in expected]
-    np.testing.assert_allclose([r.naturalness for r in ranked], [r.naturalness for r in expected], atol=1e-5)
+    # Mean log-probabilities of float32 graphs that pad to different lengths: equal to float32 rounding (a
+    # few 1e-5 relative once the generator is confident), not bit for bit.
+    np.testing.assert_allclose([r.naturalness for r in ranked], [r.naturalness for r in expected], rtol=1e-4,
+                               atol=1e-5)
 
 
 def test_bad_inputs_are_input_errors(model):
