@@ -53,15 +53,6 @@ def test_categorical_sample_keeps_ids_in_range_for_non_finite_logits():
     assert ((sampled >= 0) & (sampled < 3)).all()
 
 
-def test_categorical_sample_carries_no_gradient():
-    logits = tf.Variable(tf.random.normal([8, 5]))
-    with tf.GradientTape() as tape:
-        sampled = categorical_sample(logits, seed=[0, 0])
-        loss = tf.reduce_sum(tf.gather(logits, sampled, axis=1, batch_dims=1))  # only the gather's path
-    gradient = tape.gradient(loss, logits)
-    assert float(tf.reduce_sum(gradient)) == pytest.approx(8.0)  # one 1 per row, nothing through the ids
-
-
 @pytest.mark.parametrize("rate", [0.1, 0.25, 0.5])
 def test_sixteen_bit_dropout_drops_at_the_rate_and_keeps_the_expectation(rate):
     x = tf.ones([1000, 1000])
