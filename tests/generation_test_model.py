@@ -8,7 +8,9 @@ vocabulary that includes a few Chinese characters.
 
 from __future__ import annotations
 
+import atexit
 import pathlib
+import shutil
 import tempfile
 
 import export_test_model
@@ -63,6 +65,7 @@ def trained_model_dir() -> pathlib.Path:
     from electra_tf.optimization import ElectraAdamW
 
     folder = pathlib.Path(tempfile.mkdtemp(prefix="electra-generation-test-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)  # cached for the session, removed at its end
     vocab = write_vocab(folder / "vocab")
     tokenizer = Tokenizer(vocab)
     packed = tokenizer.pack(tokenizer(SENTENCES * 4), seq_length=SEQ_LENGTH)  # 32 rows: one batch

@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from electra_tf.layers.activations import gelu
 from electra_tf.layers.initializers import truncated_normal
+from electra_tf.layers.tokenwise_dense import TokenwiseDense
 
 
 @keras.saving.register_keras_serializable(package="electra_tf")
@@ -32,10 +33,10 @@ class ReplacedTokenHead(keras.layers.Layer):
         self.initializer_range = initializer_range
         # === Layers ===
         initializer = truncated_normal(initializer_range)
-        self.transform = keras.layers.Dense(
+        self.transform = TokenwiseDense(
             hidden_size, kernel_initializer=initializer, dtype=self.dtype_policy, name="transform"
         )
-        self.logit = keras.layers.Dense(1, kernel_initializer=initializer, dtype=self.dtype_policy, name="logit")
+        self.logit = TokenwiseDense(1, kernel_initializer=initializer, dtype=self.dtype_policy, name="logit")
 
     def build(self, input_shape):
         self.transform.build(input_shape)

@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from electra_tf.layers.dropout import SixteenBitDropout
 from electra_tf.layers.initializers import truncated_normal
+from electra_tf.layers.tokenwise_dense import TokenwiseDense
 
 
 @keras.saving.register_keras_serializable(package="electra_tf")
@@ -50,10 +51,10 @@ class SelfAttention(keras.layers.Layer):
         self.initializer_range = initializer_range
         # === Layers ===
         initializer = truncated_normal(initializer_range)
-        self.query_key_value = keras.layers.Dense(
+        self.query_key_value = TokenwiseDense(
             3 * hidden_size, kernel_initializer=initializer, dtype=self.dtype_policy, name="query_key_value"
         )
-        self.output_projection = keras.layers.Dense(
+        self.output_projection = TokenwiseDense(
             hidden_size, kernel_initializer=initializer, dtype=self.dtype_policy, name="output_projection"
         )
         self.probabilities_dropout = SixteenBitDropout(attention_dropout, name="probabilities_dropout")

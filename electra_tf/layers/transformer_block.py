@@ -8,6 +8,7 @@ from electra_tf.layers.dropout import SixteenBitDropout
 from electra_tf.layers.initializers import truncated_normal
 from electra_tf.layers.layer_norm import LastAxisLayerNorm
 from electra_tf.layers.self_attention import SelfAttention
+from electra_tf.layers.tokenwise_dense import TokenwiseDense
 
 
 @keras.saving.register_keras_serializable(package="electra_tf")
@@ -65,10 +66,10 @@ class TransformerBlock(keras.layers.Layer):
         self.attention_layer_norm = LastAxisLayerNorm(
             epsilon=layer_norm_epsilon, dtype=self.dtype_policy, name="attention_layer_norm"
         )
-        self.intermediate = keras.layers.Dense(
+        self.intermediate = TokenwiseDense(
             intermediate_size, kernel_initializer=initializer, dtype=self.dtype_policy, name="intermediate"
         )
-        self.feedforward_output = keras.layers.Dense(
+        self.feedforward_output = TokenwiseDense(
             hidden_size, kernel_initializer=initializer, dtype=self.dtype_policy, name="feedforward_output"
         )
         self.feedforward_dropout = SixteenBitDropout(dropout, name="feedforward_dropout")

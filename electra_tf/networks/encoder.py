@@ -6,6 +6,7 @@ import tensorflow as tf
 from electra_tf.layers.embeddings import ElectraEmbeddings
 from electra_tf.layers.initializers import truncated_normal
 from electra_tf.layers.self_attention import attention_bias_from_mask
+from electra_tf.layers.tokenwise_dense import TokenwiseDense
 from electra_tf.layers.transformer_block import TransformerBlock
 
 INPUT_NAMES = ("input_word_ids", "input_mask", "input_type_ids")
@@ -79,7 +80,7 @@ class ElectraEncoder(keras.layers.Layer):
         self.embeddings = embeddings
         self.embedding_projection = None
         if embeddings.embedding_size != hidden_size:
-            self.embedding_projection = keras.layers.Dense(
+            self.embedding_projection = TokenwiseDense(
                 hidden_size,
                 kernel_initializer=truncated_normal(initializer_range),
                 dtype=self.dtype_policy,
