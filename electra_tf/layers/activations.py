@@ -22,7 +22,7 @@ def gelu(x):
     [-0.1587, 0.0, 0.8413]
     """
     # Half-precision erfc and exp have no vectorised CPU kernels (bfloat16 erfc ran 5x slower than float32 erfc
-    # over twice the bytes): compute them in float32 and round the result once.
+    # over twice the bytes): compute them in float32 and round what they give to the input's dtype.
     x_float = tf.cast(x, tf.float32) if x.dtype in (tf.bfloat16, tf.float16) else x
     cdf = 0.5 * tf.math.erfc(x_float * -_INV_SQRT2)
 

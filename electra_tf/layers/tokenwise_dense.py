@@ -11,7 +11,7 @@ class TokenwiseDense(keras.layers.Dense):
     Keras's Dense multiplies a rank-3 input by `tf.tensordot`, which reshapes around the matmul with a dozen
     small shape ops and adds the bias after the reshape back, where TensorFlow's graph optimiser cannot fuse
     it. Here the input is flattened once, the bias added straight after `MatMul` (Grappler's remapper then runs
-    the pair as one fused kernel, oneDNN's `_FusedMatMul` on CPUs) and the result reshaped to `[..., units]`.
+    the pair as one fused kernel, `_FusedMatMul`, oneDNN's where it is on) and the result reshaped to `[..., units]`.
     Same variables and math as Keras's; quantized layers take Keras's own path. Weight files and checkpoints of
     `Dense` load unchanged where the layer is an attribute of a layer (attention, transformer blocks, heads): Keras
     addresses those by attribute name. Keras's `.weights.h5` addresses a layer in a model's `layers` list by its
