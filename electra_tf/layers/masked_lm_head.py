@@ -7,7 +7,7 @@ from electra_tf.layers.activations import gelu
 from electra_tf.layers.embeddings import ElectraEmbeddings
 from electra_tf.layers.initializers import truncated_normal
 from electra_tf.layers.layer_norm import LastAxisLayerNorm
-from electra_tf.layers.tokenwise_dense import TokenwiseDense
+from electra_tf.layers.tokenwise_dense import TokenwiseDense, tokenwise_matmul
 
 
 def gather_positions(sequence, positions):
@@ -88,13 +88,7 @@ class MaskedLMHead(keras.layers.Layer):
             sequence_output = gather_positions(sequence_output, positions)  # [batch, predictions, hidden]
         hidden = self.layer_norm(gelu(self.transform(sequence_output)))
         word_table = tf.cast(self.embeddings.word_embeddings, hidden.dtype)  # [vocab, emb]
-        # One 2-D matmul with the bias added straight after it: Grappler fuses the pair into one kernel.
-        flat_logits = tf.nn.bias_add(
-            tf.matmul(tf.reshape(hidden, [-1, hidden.shape[-1]]), word_table, transpose_b=True),
-            tf.cast(self.output_bias, hidden.dtype),
-        )
-        logits = tf.reshape(flat_logits, tf.concat([tf.shape(hidden)[:-1], [-1]], axis=0))
-        logits.set_shape(hidden.shape[:-1].concatenate([self.embeddings.vocab_size]))
+        logits = tokenwise_matmul(hidden, word_table, tf.cast(self.output_bias, hidden.dtype), transpose_kernel=True)
         return tf.cast(logits, tf.float32)
 
     def get_config(self):

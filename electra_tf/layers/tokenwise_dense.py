@@ -4,14 +4,40 @@ import keras
 import tensorflow as tf
 
 
+def tokenwise_matmul(inputs, kernel, bias=None, transpose_kernel=False):
+    """`inputs @ kernel + bias` over the last axis of `[..., features]` as one 2-D matmul with the bias after it.
+
+    Flattening first keeps `MatMul` and `BiasAdd` adjacent, so Grappler's remapper fuses them into one kernel.
+
+    Args:
+        inputs: `[..., features]` tensor.
+        kernel: `[features, units]` (or `[units, features]` with `transpose_kernel`), of `inputs`' dtype.
+        bias: optional `[units]` tensor of `inputs`' dtype.
+        transpose_kernel: bool. Multiply by the transposed kernel (a tied embedding table, for one).
+
+    Returns: `[..., units]`.
+
+    Example:
+    >>> tokenwise_matmul(tf.ones((2, 3, 8)), tf.ones((8, 4)), tf.zeros((4,))).shape
+    TensorShape([2, 3, 4])
+    """
+    units = kernel.shape[0] if transpose_kernel else kernel.shape[-1]
+    outputs = tf.matmul(tf.reshape(inputs, [-1, inputs.shape[-1]]), kernel, transpose_b=transpose_kernel)
+    if bias is not None:
+        outputs = tf.nn.bias_add(outputs, bias)
+    outputs = tf.reshape(outputs, tf.concat([tf.shape(inputs)[:-1], [units]], axis=0))
+    outputs.set_shape(inputs.shape[:-1].concatenate([units]))
+    return outputs
+
+
 @keras.saving.register_keras_serializable(package="electra_tf")
 class TokenwiseDense(keras.layers.Dense):
     """`keras.layers.Dense` for `[..., features]` inputs, computed on the `[tokens, features]` matrix.
 
     Keras's Dense multiplies a rank-3 input by `tf.tensordot`, which reshapes around the matmul with a dozen
     small shape ops and adds the bias after the reshape back, where TensorFlow's graph optimiser cannot fuse
-    it. Here the input is flattened once, the bias added straight after `MatMul` (Grappler's remapper then runs
-    the pair as one fused kernel, `_FusedMatMul`, oneDNN's where it is on) and the result reshaped to `[..., units]`.
+    it. Here `tokenwise_matmul` flattens the input once and adds the bias straight after `MatMul` (Grappler's
+    remapper then runs the pair as one fused kernel, `_FusedMatMul`, oneDNN's where it is on).
     Same variables and math as Keras's; quantized layers take Keras's own path. Weight files and checkpoints of
     `Dense` load unchanged where the layer is an attribute of a layer (attention, transformer blocks, heads): Keras
     addresses those by attribute name. Keras's `.weights.h5` addresses a layer in a model's `layers` list by its
@@ -26,13 +52,5 @@ class TokenwiseDense(keras.layers.Dense):
     def call(self, inputs, training=None):
         if self.quantization_mode is not None:
             return super().call(inputs, training=training)
-        kernel = self.kernel
-        flat = tf.reshape(inputs, [-1, kernel.shape[0]])
-        outputs = tf.matmul(flat, kernel)
-        if self.bias is not None:
-            outputs = tf.nn.bias_add(outputs, self.bias)
-        if self.activation is not None:
-            outputs = self.activation(outputs)
-        outputs = tf.reshape(outputs, tf.concat([tf.shape(inputs)[:-1], [self.units]], axis=0))
-        outputs.set_shape(inputs.shape[:-1].concatenate([self.units]))
-        return outputs
+        outputs = tokenwise_matmul(inputs, self.kernel, self.bias)
+        return self.activation(outputs) if self.activation is not None else outputs
