@@ -115,6 +115,7 @@ def counting_batch(batch_size=16):
 
 def test_overfits_one_repeated_batch():
     config = tiny_config(hidden_dropout=0.0, attention_dropout=0.0)
+    keras.utils.set_random_seed(0)  # initial weights; otherwise they depend on which tests ran before
     pretrainer = ElectraPretrainer(config)
     # Without Adam's bias correction (as in the reference) early updates are ~3x the learning rate, so a
     # modest rate without warm-up; 2e-3 and above leave the discriminator at "all original".
@@ -122,9 +123,11 @@ def test_overfits_one_repeated_batch():
     dataset = tf.data.Dataset.from_tensors(counting_batch()).repeat()
     history = pretrainer.fit(dataset, steps_per_epoch=50, epochs=8, verbose=0).history
     # Epoch means; masks and samples change every step, so the discriminator must learn to detect, not recall.
-    assert history["rtd_accuracy"][-1] > 0.97, history["rtd_accuracy"]
-    assert history["rtd_precision"][-1] > 0.9 and history["rtd_recall"][-1] > 0.8, history
-    assert history["rtd_loss"][-1] < 0.25 * history["rtd_loss"][0], history["rtd_loss"]
+    # Calling every token original scores 0.84 accuracy and 0 recall. Over initial-weight seeds 0-5 the last
+    # epoch gave accuracy 0.964-0.982, recall 0.79-0.91 and an rtd_loss 0.15-0.32 of the first epoch's.
+    assert history["rtd_accuracy"][-1] > 0.955, history["rtd_accuracy"]
+    assert history["rtd_precision"][-1] > 0.9 and history["rtd_recall"][-1] > 0.75, history
+    assert history["rtd_loss"][-1] < 0.4 * history["rtd_loss"][0], history["rtd_loss"]
     assert history["mlm_loss"][-1] < 0.85 * history["mlm_loss"][0], history["mlm_loss"]
     assert 0.14 < history["replaced_fraction"][-1] < 0.18  # a generator this young rarely guesses right
     assert set(history) >= {"loss", "mlm_loss", "mlm_accuracy", "rtd_loss", "rtd_accuracy", "rtd_precision",
