@@ -3,6 +3,7 @@
 
     python benchmarks/serving_floor.py                 # 16 tokens, one thread (the latency setting)
     python benchmarks/serving_floor.py --tokens 128 --threads 2
+    python benchmarks/serving_floor.py --dtype bfloat16     # half the weight bytes
 
 Runs the discriminator's dense matmuls of one request in order, `[tokens, in] x [in, out]` for the embedding
 projection, each block's query/key/value, attention output and both feed-forward layers, and the replaced-token
@@ -36,7 +37,7 @@ def time_matmuls(tf, inputs, weights, repeats):
     def forward():
         total = tf.constant(0.0)
         for x, w in zip(inputs, weights):
-            total += tf.reduce_sum(tf.matmul(x, w)[:1, :1])  # a distinct input each: nothing is shared
+            total += tf.cast(tf.reduce_sum(tf.matmul(x, w)[:1, :1]), tf.float32)  # a distinct input each
         return total
 
     forward()
@@ -54,6 +55,8 @@ def main():
     parser.add_argument("--tokens", type=int, default=16)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=50)
+    parser.add_argument("--dtype", default="float32", choices=["float32", "bfloat16"],
+                        help="dtype of the weights and inputs (bfloat16: half the weight bytes)")
     args = parser.parse_args()
 
     import tensorflow as tf
@@ -63,12 +66,17 @@ def main():
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(1)
     shapes = dense_shapes(ElectraConfig.preset(args.preset))
-    inputs = [tf.random.stateless_normal([args.tokens, n_in], seed=[i, 0]) for i, (n_in, _) in enumerate(shapes)]
-    distinct = [tf.random.stateless_normal(shape, seed=[i, 1]) for i, shape in enumerate(shapes)]
-    resident = {shape: [tf.random.stateless_normal(shape, seed=[j, 2]) for j in range(4)] for shape in set(shapes)}
+    dtype = tf.as_dtype(args.dtype)
+
+    def normal(shape, seed):
+        return tf.cast(tf.random.stateless_normal(shape, seed=seed), dtype)
+
+    inputs = [normal([args.tokens, n_in], [i, 0]) for i, (n_in, _) in enumerate(shapes)]
+    distinct = [normal(shape, [i, 1]) for i, shape in enumerate(shapes)]
+    resident = {shape: [normal(shape, [j, 2]) for j in range(4)] for shape in set(shapes)}
     cached = [resident[shape][i % 4] for i, shape in enumerate(shapes)]
     flops = sum(2 * args.tokens * n_in * n_out for n_in, n_out in shapes)
-    weight_bytes = sum(4 * n_in * n_out for n_in, n_out in shapes)
+    weight_bytes = sum(dtype.size * n_in * n_out for n_in, n_out in shapes)
     # Alternate the two so that load on the machine hits both alike.
     from_memory, from_cache = [], []
     for _ in range(3):
@@ -79,7 +87,7 @@ def main():
         cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "unknown")
     print(json.dumps({
         "benchmark": "serving_floor", "preset": args.preset, "tokens": args.tokens, "threads": args.threads,
-        "cpu": cpu, "dense_matmuls": len(shapes), "weight_mib": round(weight_bytes / 2**20, 1),
+        "dtype": args.dtype, "cpu": cpu, "dense_matmuls": len(shapes), "weight_mib": round(weight_bytes / 2**20, 1),
         "gflop": round(flops / 1e9, 3),
         "distinct_weights_ms": round(memory_s * 1000, 2), "cache_resident_weights_ms": round(cache_s * 1000, 2),
         "distinct_gflops": round(flops / memory_s / 1e9, 1), "cache_resident_gflops": round(flops / cache_s / 1e9, 1),
