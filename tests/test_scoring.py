@@ -78,8 +78,10 @@ def test_replaced_token_detection_signature_equals_the_library(model, tmp_path):
     served = loaded.signatures["replaced_token_detection"](text=tf.constant(texts))
     for row, library in enumerate(score(model, texts)):
         length = int(served["input_mask"].numpy()[row].sum())
+        # Two float32 graphs, optimised separately (the export's holds the tokenizer too): equal to rounding
+        # (4e-6 relative seen), not bit for bit.
         np.testing.assert_allclose(served["replaced_probability"].numpy()[row, 1 : length - 1],
-                                   library.replaced_probability, atol=1e-6)
+                                   library.replaced_probability, rtol=2e-5, atol=1e-6)
         assert [t.decode() for t in served["tokens"].numpy()[row, 1 : length - 1]] == library.tokens
 
     candidates = ["mat the on sat cat the .", "the cat sat on the mat .", "the cat sat on the blue ."]
