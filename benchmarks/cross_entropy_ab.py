@@ -58,6 +58,7 @@ def main():
     import tensorflow as tf
 
     from electra_tf import ElectraConfig, losses
+    from machine import cpu_model
     from pretrain_step import seconds_per_step, warm_pretrainer
 
     config = ElectraConfig.preset("small")
@@ -83,10 +84,8 @@ def main():
             pretrainer, dataset, _ = pretrainers[name]
             seconds[name].append(seconds_per_step(pretrainer, dataset, args.steps))
     medians = {name: statistics.median(values) for name, values in seconds.items()}
-    with open("/proc/cpuinfo", encoding="utf-8") as f:
-        cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "unknown")
     print(json.dumps({
-        "benchmark": "cross_entropy_ab", "preset": "small", "batch": 32, "seq": 128, "cpu": cpu,
+        "benchmark": "cross_entropy_ab", "preset": "small", "batch": 32, "seq": 128, "cpu": cpu_model(),
         "logits_shape": shape, "loss_and_gradient_alone_ms": alone_ms,
         "seconds_per_step": {name: [round(s, 3) for s in values] for name, values in seconds.items()},
         "median_seconds_per_step": {name: round(m, 3) for name, m in medians.items()},

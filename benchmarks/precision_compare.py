@@ -33,11 +33,7 @@ DATA = ROOT.parent / "shared" / "data"
 sys.path.insert(0, str(ROOT))
 
 from electra_tf.training.precision_support import BF16_CPU_FLAGS, cpu_flags  # noqa: E402
-
-
-def _cpu_model():
-    with open("/proc/cpuinfo", encoding="utf-8") as f:
-        return next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "unknown")
+from machine import cpu_model  # noqa: E402
 
 
 def step_seconds(precision, args):
@@ -85,7 +81,7 @@ def main():
 
     flags = cpu_flags() or set()
     result = {"benchmark": "precision_compare", "preset": args.preset, "batch": args.batch, "seq": args.seq,
-              "cpu": _cpu_model(), "cpus": os.cpu_count(),
+              "cpu": cpu_model(), "cpus": os.cpu_count(),
               "bf16_cpu_flags": sorted(flag for flag in BF16_CPU_FLAGS if flag in flags)}
     if not args.skip_timing:
         times = {"fp32": [], "bf16": []}

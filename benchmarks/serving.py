@@ -34,7 +34,6 @@ import json
 import multiprocessing
 import os
 import pathlib
-import platform
 import random
 import statistics
 import subprocess
@@ -48,6 +47,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from electra_serving import Client  # noqa: E402
 from electra_serving.testing import copy_version, free_port  # noqa: E402
+from machine import cpu_model  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 VOCAB = ROOT.parent / "shared" / "data" / "vocab" / "bert-base-uncased-vocab.txt"
@@ -73,14 +73,6 @@ def _percentiles(seconds: list[float]) -> dict:
 
 def _sentences(n: int, offset: int = 0) -> list[str]:
     return [SENTENCES[(i + offset) % len(SENTENCES)] for i in range(n)]
-
-
-def _cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor()
 
 
 # === Exports ===
@@ -264,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
                    f"max_enqueued_batches {{ value: {args.clients * 4} }} "
                    + " ".join(f"allowed_batch_sizes: {size}" for size in (1, 2, 4, 8, 16, 32)))
     report: dict = {"benchmark": "serving", "model": description, "seq_length": args.seq_length,
-                    "cpu": _cpu_model(), "cpus": os.cpu_count(), "one_sentence_tokens": max(sentence_tokens)}
+                    "cpu": cpu_model(), "cpus": os.cpu_count(), "one_sentence_tokens": max(sentence_tokens)}
     # (export, intra-op threads): today's fixed-length export on a default server; the bucketed export on the
     # same server; and with --tensorflow_intra_op_parallelism=1 (a short request's small matmuls split across
     # threads cost more in hand-offs than they gain; concurrent requests still use every core).

@@ -20,6 +20,8 @@ import os
 import statistics
 import time
 
+from machine import cpu_model
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
@@ -83,11 +85,9 @@ def main():
         from_memory.append(time_matmuls(tf, inputs, distinct, args.repeats))
         from_cache.append(time_matmuls(tf, inputs, cached, args.repeats))
     memory_s, cache_s = statistics.median(from_memory), statistics.median(from_cache)
-    with open("/proc/cpuinfo", encoding="utf-8") as f:
-        cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), "unknown")
     print(json.dumps({
         "benchmark": "serving_floor", "preset": args.preset, "tokens": args.tokens, "threads": args.threads,
-        "dtype": args.dtype, "cpu": cpu, "dense_matmuls": len(shapes), "weight_mib": round(weight_bytes / 2**20, 1),
+        "dtype": args.dtype, "cpu": cpu_model(), "dense_matmuls": len(shapes), "weight_mib": round(weight_bytes / 2**20, 1),
         "gflop": round(flops / 1e9, 3),
         "distinct_weights_ms": round(memory_s * 1000, 2), "cache_resident_weights_ms": round(cache_s * 1000, 2),
         "distinct_gflops": round(flops / memory_s / 1e9, 1), "cache_resident_gflops": round(flops / cache_s / 1e9, 1),
