@@ -29,16 +29,46 @@ def _outputs_and_gradients(layer, x):
     return y, tape.gradient(loss, [x, layer.kernel, layer.bias])
 
 
+@pytest.mark.parametrize("units", [24, 8], ids=["widening", "narrowing"])  # both input-gradient kernels
 @pytest.mark.parametrize("activation", [None, "relu"])
 @pytest.mark.parametrize("shape", [(3, 7, 16), (2, 3, 5, 16), (5, 16)])
-def test_outputs_and_gradients_equal_keras_dense(shape, activation):
-    keras_layer, ours = _pair(activation=activation)
+def test_outputs_and_gradients_equal_keras_dense(shape, activation, units):
+    keras_layer, ours = _pair(activation=activation, units=units)
     x = tf.random.stateless_normal(shape, seed=[0, 1])
     (y_keras, grads_keras), (y_ours, grads_ours) = (_outputs_and_gradients(layer, x) for layer in (keras_layer, ours))
-    assert y_ours.shape == y_keras.shape == shape[:-1] + (24,)
+    assert y_ours.shape == y_keras.shape == shape[:-1] + (units,)
     np.testing.assert_allclose(y_ours, y_keras, rtol=1e-6, atol=1e-6)
     for ours_gradient, keras_gradient in zip(grads_ours, grads_keras):
         np.testing.assert_allclose(ours_gradient, keras_gradient, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("units", [24, 8], ids=["widening", "narrowing"])
+def test_a_layer_without_bias_has_the_gradients_of_keras_dense(units):
+    keras_layer, ours = (cls(units, use_bias=False) for cls in (keras.layers.Dense, TokenwiseDense))
+    for layer in (keras_layer, ours):
+        layer.build((None, None, 16))
+    ours.set_weights(keras_layer.get_weights())
+    x = tf.random.stateless_normal([3, 7, 16], seed=[0, 3])
+    gradients = []
+    for layer in (keras_layer, ours):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            loss = tf.reduce_sum(tf.square(layer(x)))
+        gradients.append(tape.gradient(loss, [x, layer.kernel]))
+    for ours_gradient, keras_gradient in zip(gradients[1], gradients[0]):
+        np.testing.assert_allclose(ours_gradient, keras_gradient, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("units", [24, 8], ids=["widening", "narrowing"])
+def test_mixed_precision_gradients_are_bfloat16_products(units):
+    keras_layer, ours = _pair("mixed_bfloat16", units=units)
+    x = tf.random.stateless_normal([3, 7, 16], seed=[0, 4])
+    (_, grads_keras), (_, grads_ours) = (_outputs_and_gradients(layer, x) for layer in (keras_layer, ours))
+    for ours_gradient, keras_gradient in zip(grads_ours, grads_keras):
+        assert ours_gradient.dtype == keras_gradient.dtype
+        scale = float(tf.reduce_max(tf.abs(tf.cast(keras_gradient, tf.float32))))
+        np.testing.assert_allclose(tf.cast(ours_gradient, tf.float32), tf.cast(keras_gradient, tf.float32),
+                                   atol=1e-2 * scale)
 
 
 def test_static_shape_survives_an_unknown_batch_and_length():
