@@ -34,17 +34,6 @@ def input_gradient(upstream, kernel):
 
 
 @tf.custom_gradient
-def _matmul_bias(x, kernel, bias):
-    """`x @ kernel + bias` (fused by Grappler) with `input_gradient` for the input's gradient."""
-
-    def gradient(upstream):
-        kernel_gradient = tf.matmul(x, upstream, transpose_a=True)
-        return input_gradient(upstream, kernel), kernel_gradient, tf.raw_ops.BiasAddGrad(out_backprop=upstream)
-
-    return tf.nn.bias_add(tf.matmul(x, kernel), bias), gradient
-
-
-@tf.custom_gradient
 def _matmul(x, kernel):
     """`x @ kernel` with `input_gradient` for the input's gradient."""
 
@@ -77,11 +66,10 @@ def tokenwise_matmul(inputs, kernel, bias=None, transpose_kernel=False):
     flat_inputs = tf.reshape(inputs, [-1, inputs.shape[-1]])
     if transpose_kernel:
         outputs = tf.matmul(flat_inputs, kernel, transpose_b=True)
-        outputs = outputs if bias is None else tf.nn.bias_add(outputs, bias)
-    elif bias is None:
-        outputs = _matmul(flat_inputs, tf.convert_to_tensor(kernel))
     else:
-        outputs = _matmul_bias(flat_inputs, tf.convert_to_tensor(kernel), tf.convert_to_tensor(bias))
+        outputs = _matmul(flat_inputs, tf.convert_to_tensor(kernel))
+    if bias is not None:
+        outputs = tf.nn.bias_add(outputs, bias)
     outputs = tf.reshape(outputs, tf.concat([tf.shape(inputs)[:-1], [units]], axis=0))
     outputs.set_shape(inputs.shape[:-1].concatenate([units]))
     return outputs
